@@ -1,0 +1,17 @@
+//! The provider framework: values, schemas, diagnostics, plan helpers, and the traits resources
+//! implement. Knows neither gRPC nor AWS.
+
+pub mod diag;
+pub mod docs;
+pub mod path;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+pub mod server;
+pub mod value;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use path::AttributePath;
+pub use resource::{Failure, PlanRequest, Private, Registered, Resource};
+pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema, Validator};
+pub use value::{Type, Value};

@@ -1,0 +1,522 @@
+//! The traits a resource implements, typed, and their object-safe twin the server holds.
+//!
+//! A resource is written against its own model struct (serde, with [`Attr`] for values that may
+//! be null or unknown). The framework converts Terraform's values into that model and back,
+//! runs validators and the plan order in [`super::plan`], and never lets a resource see msgpack.
+//!
+//! [`Attr`]: super::value::Attr
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::path::AttributePath;
+use super::plan;
+use super::schema::{Block, Nesting, Schema};
+use super::value::{self, Type, Value};
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Provider-private data stored beside a resource's state (opaque to Terraform).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Private(pub BTreeMap<String, serde_json::Value>);
+
+impl Private {
+    /// Decodes the bytes Terraform hands back; empty or unreadable bytes are an empty map (they
+    /// are ours, but a provider downgrade must not wedge a resource).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        serde_json::from_slice(bytes)
+            .map(Private)
+            .unwrap_or_default()
+    }
+
+    /// The bytes Terraform stores; empty when there is nothing.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        if self.0.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&self.0).unwrap_or_default()
+        }
+    }
+}
+
+/// What a create or update that failed part-way leaves behind.
+#[derive(Debug)]
+pub struct Failure<M> {
+    /// What exists now: saved to state (Terraform taints it) so the next apply can converge.
+    /// `None` when nothing was left behind (finished steps were undone, or none happened).
+    pub state: Option<M>,
+    /// Why it failed.
+    pub diags: Diagnostics,
+}
+
+impl<M> Failure<M> {
+    /// A failure that left nothing behind.
+    pub fn clean(diags: impl Into<Diagnostics>) -> Self {
+        Self {
+            state: None,
+            diags: diags.into(),
+        }
+    }
+
+    /// A failure that left `state` behind.
+    pub fn partial(state: M, diags: impl Into<Diagnostics>) -> Self {
+        Self {
+            state: Some(state),
+            diags: diags.into(),
+        }
+    }
+}
+
+/// The resource's view of a plan, for its plan hook.
+#[derive(Debug)]
+pub struct PlanRequest<M> {
+    /// Prior state; `None` on create.
+    pub prior: Option<M>,
+    /// The configuration (may hold unknowns).
+    pub config: M,
+    /// The plan so far; the hook may change it.
+    pub planned: M,
+    /// Extra paths that force replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Problems found while planning.
+    pub diags: Diagnostics,
+}
+
+/// A managed resource, typed. `C` is the configured provider's client data.
+///
+/// Contracts:
+/// - `create` and `update` return the full new state, every computed value known; on a failure
+///   part-way they return what exists ([`Failure::partial`]) or undo what they did.
+/// - `read` returns `Ok(None)` when the object is gone, so Terraform plans to recreate it.
+/// - `delete` treats "already gone" as success.
+/// - `import` returns a state with at least the identifying attributes; `read` runs after it.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The model: a serde struct whose fields match the schema's attributes by name.
+    type Model: Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// The configured provider's data (AWS clients).
+    type Client: Send + Sync + 'static;
+
+    /// The resource type name, e.g. `mesh_lf_tag`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// Checks of the configuration beyond attribute validators. Values may be unknown.
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    /// The resource's plan hook, after the framework's defaults and unknowns. `client` is `None`
+    /// when the provider could not be configured yet (unknown provider arguments).
+    async fn modify_plan(
+        &self,
+        _client: Option<&Self::Client>,
+        _req: &mut PlanRequest<Self::Model>,
+    ) {
+    }
+
+    /// Creates the object.
+    async fn create(
+        &self,
+        client: &Self::Client,
+        planned: Self::Model,
+        private: &mut Private,
+    ) -> Result<Self::Model, Failure<Self::Model>>;
+
+    /// Reads the object back; `Ok(None)` when it no longer exists.
+    async fn read(
+        &self,
+        client: &Self::Client,
+        state: Self::Model,
+        private: &mut Private,
+    ) -> Result<Option<Self::Model>, Diagnostics>;
+
+    /// Updates the object in place.
+    async fn update(
+        &self,
+        client: &Self::Client,
+        prior: Self::Model,
+        planned: Self::Model,
+        private: &mut Private,
+    ) -> Result<Self::Model, Failure<Self::Model>>;
+
+    /// Deletes the object.
+    async fn delete(&self, client: &Self::Client, state: Self::Model) -> Result<(), Diagnostics>;
+
+    /// Builds the identifying state from an import id.
+    async fn import(&self, client: &Self::Client, id: &str) -> Result<Self::Model, Diagnostics>;
+
+    /// Upgrades stored state JSON one version step, from `version` to `version + 1`. Called only
+    /// for state older than the schema version.
+    fn upgrade_state(
+        &self,
+        version: i64,
+        _state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostic::provider_bug(format!(
+            "{} has no state upgrade from schema version {version}",
+            self.type_name()
+        ))
+        .into())
+    }
+}
+
+/// Result of planning.
+#[derive(Debug, Default)]
+pub struct PlanOutcome {
+    /// The planned new state (null to destroy).
+    pub planned: Value,
+    /// Attribute changes that force replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private data for apply.
+    pub private: Private,
+    /// Diagnostics.
+    pub diags: Diagnostics,
+}
+
+/// Result of apply, read or import.
+#[derive(Debug, Default)]
+pub struct StateOutcome {
+    /// The new state (null when gone).
+    pub state: Value,
+    /// Private data.
+    pub private: Private,
+    /// Diagnostics.
+    pub diags: Diagnostics,
+}
+
+/// The object-safe twin of [`Resource`], on cty values. The server holds these.
+#[async_trait]
+pub trait DynResource<C>: Send + Sync {
+    /// Type name.
+    fn type_name(&self) -> &'static str;
+    /// Schema (computed once).
+    fn schema(&self) -> &Schema;
+    /// Validates a configuration.
+    fn validate(&self, config: &Value) -> Diagnostics;
+    /// Plans a change.
+    async fn plan(
+        &self,
+        client: Option<&C>,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+        private: Private,
+    ) -> PlanOutcome;
+    /// Applies a planned change: create, update or delete.
+    async fn apply(
+        &self,
+        client: &C,
+        prior: Value,
+        planned: Value,
+        private: Private,
+    ) -> StateOutcome;
+    /// Refreshes state.
+    async fn read(&self, client: &C, state: Value, private: Private) -> StateOutcome;
+    /// Imports by id.
+    async fn import(&self, client: &C, id: &str) -> StateOutcome;
+    /// Upgrades stored state JSON from `version` to the current schema.
+    fn upgrade(
+        &self,
+        version: i64,
+        json: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics>;
+}
+
+/// A [`Resource`] with its schema computed once.
+pub struct Registered<R: Resource> {
+    resource: R,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<R: Resource> Registered<R> {
+    /// Registers a resource.
+    pub fn new(resource: R) -> Self {
+        let schema = resource.schema();
+        let ty = schema.ty();
+        Self {
+            resource,
+            schema,
+            ty,
+        }
+    }
+
+    fn decode(&self, value: &Value) -> Result<R::Model, Diagnostics> {
+        value::from_value(value).map_err(|e| {
+            Diagnostic::provider_bug(format!(
+                "{}: the value does not fit the model: {e}",
+                self.resource.type_name()
+            ))
+            .into()
+        })
+    }
+
+    fn encode(&self, model: &R::Model) -> Result<Value, Diagnostics> {
+        value::to_value(model, &self.ty).map_err(|e| {
+            Diagnostic::provider_bug(format!(
+                "{}: the model does not fit the schema: {e}",
+                self.resource.type_name()
+            ))
+            .into()
+        })
+    }
+
+    fn encode_outcome(
+        &self,
+        result: Result<Option<R::Model>, Diagnostics>,
+        private: Private,
+    ) -> StateOutcome {
+        let (state, diags) = match result {
+            Ok(Some(model)) => match self.encode(&model) {
+                Ok(v) => (v, Diagnostics::new()),
+                Err(d) => (Value::Null, d),
+            },
+            Ok(None) => (Value::Null, Diagnostics::new()),
+            Err(d) => (Value::Null, d),
+        };
+        StateOutcome {
+            state,
+            private,
+            diags,
+        }
+    }
+
+    fn encode_failure(&self, failure: Failure<R::Model>, private: Private) -> StateOutcome {
+        let mut out = self.encode_outcome(Ok(failure.state), private);
+        out.diags.extend(failure.diags);
+        out
+    }
+}
+
+/// Runs attribute validators over a block's value, recursing into nested blocks.
+pub fn validate_block(block: &Block, value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+    for attr in &block.attributes {
+        let v = value.get_attr(&attr.name).unwrap_or(&Value::Null);
+        let path = at.then_attr(&attr.name);
+        for validator in &attr.validators {
+            validator.run(v, &path, diags);
+        }
+    }
+    for nested in &block.blocks {
+        let v = value.get_attr(&nested.type_name).unwrap_or(&Value::Null);
+        let path = at.then_attr(&nested.type_name);
+        match (nested.nesting, v) {
+            (Nesting::Single | Nesting::Group, v) if !v.is_null() && !v.is_unknown() => {
+                validate_block(&nested.block, v, &path, diags)
+            }
+            (Nesting::List, Value::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    validate_block(&nested.block, item, &path.then_index(i), diags);
+                }
+            }
+            (Nesting::Set, Value::Set(items)) => {
+                for item in items {
+                    validate_block(&nested.block, item, &path, diags);
+                }
+            }
+            (Nesting::Map, Value::Map(items)) => {
+                for (key, item) in items {
+                    validate_block(&nested.block, item, &path.then_key(key.clone()), diags);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[async_trait]
+impl<R: Resource> DynResource<R::Client> for Registered<R> {
+    fn type_name(&self) -> &'static str {
+        self.resource.type_name()
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate_block(
+            &self.schema.block,
+            config,
+            &AttributePath::root(),
+            &mut diags,
+        );
+        if diags.has_errors() {
+            return diags;
+        }
+        match self.decode(config) {
+            Ok(model) => self.resource.validate(&model, &mut diags),
+            Err(d) => diags.extend(d),
+        }
+        diags
+    }
+
+    async fn plan(
+        &self,
+        client: Option<&R::Client>,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+        private: Private,
+    ) -> PlanOutcome {
+        // Destroy: nothing to plan.
+        if proposed.is_null() {
+            return PlanOutcome {
+                planned: Value::Null,
+                private,
+                ..PlanOutcome::default()
+            };
+        }
+        let mut planned = proposed;
+        plan::plan_computed(&self.schema.block, &prior, &config, &mut planned);
+
+        let mut diags = Diagnostics::new();
+        let decoded = (|| {
+            let prior_model = if prior.is_null() {
+                None
+            } else {
+                Some(self.decode(&prior)?)
+            };
+            Ok::<_, Diagnostics>((prior_model, self.decode(&config)?, self.decode(&planned)?))
+        })();
+        let mut extra_replace = Vec::new();
+        match decoded {
+            Ok((prior_model, config_model, planned_model)) => {
+                let mut req = PlanRequest {
+                    prior: prior_model,
+                    config: config_model,
+                    planned: planned_model,
+                    requires_replace: Vec::new(),
+                    diags: Diagnostics::new(),
+                };
+                self.resource.modify_plan(client, &mut req).await;
+                diags.extend(req.diags);
+                extra_replace = req.requires_replace;
+                match self.encode(&req.planned) {
+                    Ok(v) => planned = v,
+                    Err(d) => diags.extend(d),
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+
+        let mut requires_replace = plan::requires_replace(&self.schema.block, &prior, &planned);
+        if !prior.is_null() {
+            requires_replace.extend(extra_replace);
+        }
+        requires_replace.sort();
+        requires_replace.dedup();
+        PlanOutcome {
+            planned,
+            requires_replace,
+            private,
+            diags,
+        }
+    }
+
+    async fn apply(
+        &self,
+        client: &R::Client,
+        prior: Value,
+        planned: Value,
+        mut private: Private,
+    ) -> StateOutcome {
+        if planned.is_null() {
+            // Destroy.
+            let result = match self.decode(&prior) {
+                Ok(state) => self.resource.delete(client, state).await,
+                Err(d) => Err(d),
+            };
+            return match result {
+                Ok(()) => StateOutcome::default(),
+                // Still there: keep it in state so nothing is orphaned.
+                Err(diags) => StateOutcome {
+                    state: prior,
+                    private,
+                    diags,
+                },
+            };
+        }
+        let planned_model = match self.decode(&planned) {
+            Ok(m) => m,
+            Err(diags) => {
+                return StateOutcome {
+                    state: prior,
+                    private,
+                    diags,
+                }
+            }
+        };
+        let result = if prior.is_null() {
+            self.resource
+                .create(client, planned_model, &mut private)
+                .await
+        } else {
+            match self.decode(&prior) {
+                Ok(prior_model) => {
+                    self.resource
+                        .update(client, prior_model, planned_model, &mut private)
+                        .await
+                }
+                Err(diags) => Err(Failure::clean(diags)),
+            }
+        };
+        match result {
+            Ok(model) => self.encode_outcome(Ok(Some(model)), private),
+            Err(failure) if failure.state.is_none() && !prior.is_null() => {
+                // An update that failed without saying what exists: keep the prior state.
+                StateOutcome {
+                    state: prior,
+                    private,
+                    diags: failure.diags,
+                }
+            }
+            Err(failure) => self.encode_failure(failure, private),
+        }
+    }
+
+    async fn read(&self, client: &R::Client, state: Value, mut private: Private) -> StateOutcome {
+        let result = match self.decode(&state) {
+            Ok(model) => self.resource.read(client, model, &mut private).await,
+            Err(d) => Err(d),
+        };
+        match result {
+            // A failed read keeps the state it was given: never drop a resource on an error.
+            Err(diags) => StateOutcome {
+                state,
+                private,
+                diags,
+            },
+            ok => self.encode_outcome(ok, private),
+        }
+    }
+
+    async fn import(&self, client: &R::Client, id: &str) -> StateOutcome {
+        let result = self.resource.import(client, id).await.map(Some);
+        self.encode_outcome(result, Private::default())
+    }
+
+    fn upgrade(
+        &self,
+        version: i64,
+        mut json: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        if version > self.schema.version {
+            return Err(Diagnostic::error(
+                "State is newer than this provider",
+                format!(
+                    "The stored {} state has schema version {version}, but this provider version only knows up to {}. Use a newer provider version.",
+                    self.type_name(),
+                    self.schema.version
+                ),
+            )
+            .into());
+        }
+        for from in version..self.schema.version {
+            json = self.resource.upgrade_state(from, json)?;
+        }
+        Ok(json)
+    }
+}
