@@ -1,0 +1,205 @@
+//! The `mesh` provider: its configuration block and the resources it serves.
+
+use crate::aws::{self, AssumeRole, Clients, Service, Settings};
+use crate::framework::resource::DynResource;
+use crate::framework::server;
+use crate::framework::value::{Attr, Value};
+use crate::framework::{
+    Attribute, Block, Diagnostic, Diagnostics, NestedBlock, Nesting, Registered, Schema, Validator,
+};
+use crate::resources;
+use async_trait::async_trait;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The provider's configuration, as the user wrote it (values may be unknown).
+#[derive(Debug, Deserialize)]
+pub struct Config {
+    region: Attr<String>,
+    profile: Attr<String>,
+    endpoint: Attr<String>,
+    max_retries: Attr<i64>,
+    assume_role: Attr<AssumeRoleConfig>,
+    endpoints: Attr<BTreeMap<String, Attr<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssumeRoleConfig {
+    role_arn: Attr<String>,
+    session_name: Attr<String>,
+    external_id: Attr<String>,
+}
+
+/// The `mesh` provider.
+#[derive(Debug, Default)]
+pub struct MeshProvider;
+
+/// The provider's resources, registered.
+pub fn resources() -> Vec<Box<dyn DynResource<Clients>>> {
+    vec![Box::new(Registered::new(resources::lf_tag::LfTag))]
+}
+
+fn checked(check: fn(&str) -> Result<(), String>, summary: &'static str) -> Validator {
+    Validator::string(summary, summary, move |s| check(s).err())
+}
+
+fn endpoint_attribute(name: &str, what: &str) -> Attribute {
+    Attribute::string(name)
+        .optional()
+        .describe(format!(
+            "Endpoint URL for {what}; overrides `endpoint` for this service."
+        ))
+        .validate(checked(aws::check_endpoint_url, "Invalid endpoint URL"))
+}
+
+impl MeshProvider {
+    fn settings(config: Config) -> Option<Settings> {
+        // Any unknown value defers configuration until it is known.
+        let known = |a: Attr<String>| -> Option<Option<String>> {
+            match a {
+                Attr::Unknown => None,
+                Attr::Null => Some(None),
+                Attr::Known(v) => Some(Some(v)),
+            }
+        };
+        let assume_role = match config.assume_role {
+            Attr::Unknown => return None,
+            Attr::Null => None,
+            Attr::Known(role) => Some(AssumeRole {
+                role_arn: known(role.role_arn)??,
+                session_name: known(role.session_name)?,
+                external_id: known(role.external_id)?,
+            }),
+        };
+        let mut endpoints = Vec::new();
+        match config.endpoints {
+            Attr::Unknown => return None,
+            Attr::Null => {}
+            Attr::Known(map) => {
+                for service in Service::ALL {
+                    if let Some(url) = map.get(service.name()).cloned().map(known) {
+                        if let Some(url) = url? {
+                            endpoints.push((service, url));
+                        }
+                    }
+                }
+            }
+        }
+        let max_retries = match config.max_retries {
+            Attr::Unknown => return None,
+            Attr::Null => aws::DEFAULT_MAX_RETRIES,
+            Attr::Known(n) => u32::try_from(n).unwrap_or(aws::DEFAULT_MAX_RETRIES),
+        };
+        Some(Settings {
+            region: known(config.region)?,
+            profile: known(config.profile)?,
+            endpoint: known(config.endpoint)?,
+            assume_role,
+            endpoints,
+            max_retries,
+        })
+    }
+}
+
+#[async_trait]
+impl server::Provider for MeshProvider {
+    type Config = Config;
+    type Client = Clients;
+
+    fn schema(&self) -> Schema {
+        let endpoints = Service::ALL.iter().fold(
+            Block::new("Per-service endpoint URLs, for emulators and private endpoints."),
+            |block, service| block.attribute(endpoint_attribute(service.name(), service.name())),
+        );
+        Schema::new(
+            Block::new(
+                "The `mesh` provider runs a data mesh on AWS: Lake Formation LF-tags, domains, \
+                 governed data products and their grants. It uses the standard AWS credential \
+                 chain (environment, shared config and credentials files, SSO, container and \
+                 instance roles), optionally assumes a role, and can point every AWS service at \
+                 one `endpoint` (for a local emulator). Configure one provider alias per account.",
+            )
+            .attribute(
+                Attribute::string("region")
+                    .optional()
+                    .describe("AWS region, e.g. `eu-west-1`. Defaults to `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the profile's region.")
+                    .validate(checked(aws::check_region, "Invalid region")),
+            )
+            .attribute(
+                Attribute::string("profile")
+                    .optional()
+                    .describe("Named profile from the shared AWS config and credentials files. Defaults to `AWS_PROFILE`, then `default`."),
+            )
+            .attribute(
+                Attribute::string("endpoint")
+                    .optional()
+                    .describe("One endpoint URL for every AWS service the provider calls, e.g. `http://127.0.0.1:5000` for a local emulator. Entries in `endpoints` win over it.")
+                    .validate(checked(aws::check_endpoint_url, "Invalid endpoint URL")),
+            )
+            .attribute(
+                Attribute::number("max_retries")
+                    .optional()
+                    .describe(format!(
+                        "Retries of a throttled, concurrently modified or failed (5xx) AWS call, with exponential backoff and jitter. Default {}.",
+                        aws::DEFAULT_MAX_RETRIES
+                    ))
+                    .validate(Validator::new("between 0 and 100", |v, path, diags| {
+                        let ok = matches!(v, Value::Number(n) if n.as_i64().is_some_and(|n| (0..=100).contains(&n)));
+                        if !ok {
+                            diags.error_at(path.clone(), "Invalid max_retries", "`max_retries` must be a whole number between 0 and 100.");
+                        }
+                    })),
+            )
+            .block(
+                NestedBlock::new(
+                    "assume_role",
+                    Nesting::Single,
+                    Block::new("A role to assume with the resolved credentials, e.g. into a domain's account.")
+                        .attribute(
+                            Attribute::string("role_arn")
+                                .required()
+                                .describe("ARN of the IAM role to assume.")
+                                .validate(checked(aws::check_role_arn, "Invalid role ARN")),
+                        )
+                        .attribute(
+                            Attribute::string("session_name")
+                                .optional()
+                                .describe(format!("Session name shown in CloudTrail. Default `{}`.", aws::DEFAULT_SESSION_NAME))
+                                .validate(Validator::length_between(2, 64))
+                                .validate(Validator::string("session name characters", "Invalid session name", |s| {
+                                    (!s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+                                        .then(|| format!("{s:?} may contain only letters, digits and + = , . @ _ -."))
+                                })),
+                        )
+                        .attribute(
+                            Attribute::string("external_id")
+                                .optional()
+                                .sensitive()
+                                .describe("External id required by the role's trust policy.")
+                                .validate(Validator::length_between(2, 1224)),
+                        ),
+                )
+                .items(0, 1),
+            )
+            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints).items(0, 1)),
+        )
+    }
+
+    async fn configure(&self, config: Config, diags: &mut Diagnostics) -> Option<Clients> {
+        let settings = Self::settings(config)?;
+        match Clients::new(&settings).await {
+            Ok(clients) => Some(clients),
+            Err(message) => {
+                diags.push(Diagnostic::error(
+                    "Cannot configure the mesh provider",
+                    message,
+                ));
+                None
+            }
+        }
+    }
+
+    fn resources(&self) -> Vec<Box<dyn DynResource<Clients>>> {
+        resources()
+    }
+}

@@ -1,0 +1,478 @@
+//! `mesh_lf_tag`: an LF-tag key and its allowed values, the vocabulary of tag-based access
+//! control (LF-TBAC).
+
+use super::{aws_diag, known};
+use crate::aws::{Clients, Service};
+use crate::framework::value::Attr;
+use crate::framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, Private, Resource, Schema,
+    Type, Validator,
+};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Lake Formation's limit on values per LF-tag.
+pub const MAX_VALUES: usize = 1000;
+/// Lake Formation accepts at most this many values in one CreateLFTag or UpdateLFTag call.
+pub const BATCH: usize = 50;
+
+/// The resource.
+#[derive(Debug, Default)]
+pub struct LfTag;
+
+/// `mesh_lf_tag`'s model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// `CATALOG:KEY`.
+    pub id: Attr<String>,
+    /// The tag key.
+    pub key: Attr<String>,
+    /// The allowed values.
+    pub values: Attr<BTreeSet<String>>,
+    /// The Data Catalog (account id) holding the tag.
+    pub catalog_id: Attr<String>,
+}
+
+/// A parsed `mesh_lf_tag` id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagId {
+    /// Catalog (account) id.
+    pub catalog_id: String,
+    /// Tag key.
+    pub key: String,
+}
+
+impl TagId {
+    /// Parses `CATALOG:KEY`, or a bare `KEY` (the catalog is then `default_catalog`). A key may
+    /// itself contain `:`, so the prefix counts as a catalog only when it is a 12-digit account id.
+    pub fn parse(
+        id: &str,
+        default_catalog: impl FnOnce() -> Option<String>,
+    ) -> Result<Self, String> {
+        let (catalog, key) = match id.split_once(':') {
+            Some((c, k)) if is_account_id(c) => (Some(c.to_string()), k),
+            _ => (None, id),
+        };
+        if key.is_empty() {
+            return Err(format!("{id:?} has no tag key; use KEY or CATALOG:KEY."));
+        }
+        if let Some(problem) = check_key(key) {
+            return Err(problem);
+        }
+        let catalog_id = match catalog {
+            Some(c) => c,
+            None => default_catalog().ok_or("the caller's account id is not known")?,
+        };
+        Ok(Self {
+            catalog_id,
+            key: key.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for TagId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.catalog_id, self.key)
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Characters Lake Formation allows in keys besides letters, digits and spaces.
+const KEY_SYMBOLS: &str = "_.:/=+-@%";
+
+fn allowed(c: char, symbols: &str) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() && !c.is_control() || symbols.contains(c)
+}
+
+/// What is wrong with a tag key, if anything.
+pub fn check_key(key: &str) -> Option<String> {
+    let len = key.chars().count();
+    if !(1..=128).contains(&len) {
+        return Some(format!(
+            "The tag key is {len} characters long; it must have between 1 and 128."
+        ));
+    }
+    key.chars().find(|c| !allowed(*c, KEY_SYMBOLS)).map(|c| {
+        format!("The tag key {key:?} contains {c:?}; keys may contain letters, digits, spaces and {KEY_SYMBOLS}.")
+    })
+}
+
+/// What is wrong with a tag value, if anything (values may also contain `*`).
+pub fn check_value(value: &str) -> Option<String> {
+    let len = value.chars().count();
+    if !(1..=256).contains(&len) {
+        return Some(format!(
+            "The tag value {value:?} is {len} characters long; it must have between 1 and 256."
+        ));
+    }
+    value.chars().find(|c| !allowed(*c, "_.:/=+-@%*")).map(|c| {
+        format!("The tag value {value:?} contains {c:?}; values may contain letters, digits, spaces and {KEY_SYMBOLS}*.")
+    })
+}
+
+fn lf(e: &crate::aws::AwsError, doing: &str, id: &str) -> Diagnostics {
+    aws_diag(format!("Cannot {doing} LF-tag {id}"), e)
+}
+
+impl LfTag {
+    async fn catalog(&self, client: &Clients, model: &Model) -> Result<String, Diagnostics> {
+        match &model.catalog_id {
+            Attr::Known(c) => Ok(c.clone()),
+            _ => client
+                .account_id()
+                .await
+                .map_err(|e| aws_diag("Cannot find the caller's account id", &e)),
+        }
+    }
+
+    /// Adds then removes values in batches of [`BATCH`]. Adding first keeps the tag from ever
+    /// having no values, which Lake Formation refuses.
+    async fn change_values(
+        &self,
+        client: &Clients,
+        id: &TagId,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), Diagnostics> {
+        for chunk in add.chunks(BATCH) {
+            client
+                .call(Service::LakeFormation, "UpdateLFTag", || {
+                    client
+                        .lakeformation()
+                        .update_lf_tag()
+                        .catalog_id(&id.catalog_id)
+                        .tag_key(&id.key)
+                        .set_tag_values_to_add(Some(chunk.to_vec()))
+                        .send()
+                })
+                .await
+                .map_err(|e| lf(&e, "add values to", &id.to_string()))?;
+        }
+        for chunk in remove.chunks(BATCH) {
+            client
+                .call(Service::LakeFormation, "UpdateLFTag", || {
+                    client
+                        .lakeformation()
+                        .update_lf_tag()
+                        .catalog_id(&id.catalog_id)
+                        .tag_key(&id.key)
+                        .set_tag_values_to_delete(Some(chunk.to_vec()))
+                        .send()
+                })
+                .await
+                .map_err(|e| lf(&e, "remove values from", &id.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// GetLFTag; `None` when the tag does not exist.
+    async fn find(
+        &self,
+        client: &Clients,
+        id: &TagId,
+    ) -> Result<Option<BTreeSet<String>>, Diagnostics> {
+        let out = client
+            .call(Service::LakeFormation, "GetLFTag", || {
+                client
+                    .lakeformation()
+                    .get_lf_tag()
+                    .catalog_id(&id.catalog_id)
+                    .tag_key(&id.key)
+                    .send()
+            })
+            .await;
+        match out {
+            Ok(out) => {
+                let values: BTreeSet<String> =
+                    out.tag_values.unwrap_or_default().into_iter().collect();
+                // A real LF-tag always has a value; an empty answer means there is no such tag
+                // (some implementations answer a missing key that way instead of EntityNotFound).
+                Ok((!values.is_empty()).then_some(values))
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(lf(&e, "read", &id.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for LfTag {
+    type Model = Model;
+    type Client = Clients;
+
+    fn type_name(&self) -> &'static str {
+        "mesh_lf_tag"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "An LF-tag: a key and the values it may take, the governance ontology of tag-based \
+                 access control in Lake Formation (for example `domain`, `sensitivity`). Tables, \
+                 columns and databases carry LF-tags; grants name tag expressions.\n\n\
+                 Values change in place: new values are added before old ones are removed, so the \
+                 tag always exists, and large changes go in batches of 50 (the API's limit per \
+                 call). A tag deleted outside Terraform is planned for re-creation.\n\n\
+                 Import with `terraform import mesh_lf_tag.NAME KEY` or `CATALOG:KEY`.",
+            )
+            .attribute(
+                Attribute::string("id")
+                    .computed()
+                    .use_state_for_unknown()
+                    .describe("`CATALOG:KEY`, e.g. `111122223333:sensitivity`."),
+            )
+            .attribute(
+                Attribute::string("key")
+                    .required()
+                    .requires_replace()
+                    .describe("The tag key: 1 to 128 letters, digits, spaces and `_ . : / = + - @ %`. Changing it replaces the tag.")
+                    .validate(Validator::string("LF-tag key rules", "Invalid LF-tag key", check_key)),
+            )
+            .attribute(
+                Attribute::new("values", Type::set(Type::String))
+                    .required()
+                    .describe(format!(
+                        "The values the tag may take: 1 to {MAX_VALUES}, each 1 to 256 letters, digits, spaces and `_ . : / = + - @ % *`. Changed in place."
+                    ))
+                    .validate(Validator::size_between(1, MAX_VALUES))
+                    .validate(Validator::string("LF-tag value rules", "Invalid LF-tag value", check_value).each()),
+            )
+            .attribute(
+                Attribute::string("catalog_id")
+                    .optional()
+                    .computed()
+                    .requires_replace()
+                    .use_state_for_unknown()
+                    .describe("The Data Catalog (account id) that holds the tag. Defaults to the caller's account.")
+                    .validate(Validator::string("12-digit account id", "Invalid catalog id", |s| {
+                        (!is_account_id(s)).then(|| format!("{s:?} is not a 12-digit AWS account id."))
+                    })),
+            ),
+        )
+    }
+
+    async fn create(
+        &self,
+        client: &Clients,
+        planned: Model,
+        _private: &mut Private,
+    ) -> Result<Model, Failure<Model>> {
+        let key = known(&planned.key, "key").map_err(Failure::clean)?.clone();
+        let values: Vec<String> = known(&planned.values, "values")
+            .map_err(Failure::clean)?
+            .iter()
+            .cloned()
+            .collect();
+        let catalog_id = self
+            .catalog(client, &planned)
+            .await
+            .map_err(Failure::clean)?;
+        let id = TagId { catalog_id, key };
+        let (first, rest) = values.split_at(values.len().min(BATCH));
+        client
+            .call(Service::LakeFormation, "CreateLFTag", || {
+                client
+                    .lakeformation()
+                    .create_lf_tag()
+                    .catalog_id(&id.catalog_id)
+                    .tag_key(&id.key)
+                    .set_tag_values(Some(first.to_vec()))
+                    .send()
+            })
+            .await
+            .map_err(|e| {
+                let mut diags = lf(&e, "create", &id.to_string());
+                if e.is_already_exists() {
+                    diags.push(Diagnostic::error(
+                        "LF-tag already exists",
+                        format!("Import it instead: terraform import <address> {id}"),
+                    ));
+                }
+                Failure::clean(diags)
+            })?;
+        let state = Model {
+            id: Attr::Known(id.to_string()),
+            key: Attr::Known(id.key.clone()),
+            values: Attr::Known(first.iter().cloned().collect()),
+            catalog_id: Attr::Known(id.catalog_id.clone()),
+        };
+        // The tag exists now: if adding the remaining values fails, save what exists so the
+        // next apply adds the rest instead of failing on a duplicate create.
+        if let Err(diags) = self.change_values(client, &id, rest, &[]).await {
+            return Err(Failure::partial(state, diags));
+        }
+        Ok(Model {
+            values: planned.values,
+            ..state
+        })
+    }
+
+    async fn read(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &mut Private,
+    ) -> Result<Option<Model>, Diagnostics> {
+        let id = TagId {
+            catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
+            key: known(&state.key, "key")?.clone(),
+        };
+        Ok(self.find(client, &id).await?.map(|values| Model {
+            id: Attr::Known(id.to_string()),
+            key: Attr::Known(id.key.clone()),
+            values: Attr::Known(values),
+            catalog_id: Attr::Known(id.catalog_id.clone()),
+        }))
+    }
+
+    async fn update(
+        &self,
+        client: &Clients,
+        prior: Model,
+        planned: Model,
+        _private: &mut Private,
+    ) -> Result<Model, Failure<Model>> {
+        let id = TagId {
+            catalog_id: known(&prior.catalog_id, "catalog_id")
+                .map_err(Failure::clean)?
+                .clone(),
+            key: known(&prior.key, "key").map_err(Failure::clean)?.clone(),
+        };
+        let before = known(&prior.values, "values").map_err(Failure::clean)?;
+        let after = known(&planned.values, "values").map_err(Failure::clean)?;
+        let add: Vec<String> = after.difference(before).cloned().collect();
+        let remove: Vec<String> = before.difference(after).cloned().collect();
+        if let Err(diags) = self.change_values(client, &id, &add, &remove).await {
+            // Some batches may have gone through: record what is there now, so the next plan
+            // shows exactly what is left to do.
+            return match self.find(client, &id).await {
+                Ok(Some(values)) => Err(Failure::partial(
+                    Model {
+                        values: Attr::Known(values),
+                        ..prior
+                    },
+                    diags,
+                )),
+                _ => Err(Failure::partial(prior, diags)),
+            };
+        }
+        Ok(Model {
+            id: Attr::Known(id.to_string()),
+            catalog_id: Attr::Known(id.catalog_id),
+            ..planned
+        })
+    }
+
+    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+        let id = TagId {
+            catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
+            key: known(&state.key, "key")?.clone(),
+        };
+        match client
+            .call(Service::LakeFormation, "DeleteLFTag", || {
+                client
+                    .lakeformation()
+                    .delete_lf_tag()
+                    .catalog_id(&id.catalog_id)
+                    .tag_key(&id.key)
+                    .send()
+            })
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(lf(&e, "delete", &id.to_string())),
+        }
+    }
+
+    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+        let account = if id.split_once(':').is_some_and(|(c, _)| is_account_id(c)) {
+            None
+        } else {
+            Some(
+                client
+                    .account_id()
+                    .await
+                    .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?,
+            )
+        };
+        let tag = TagId::parse(id, || account).map_err(|problem| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Invalid import id",
+                    format!("{problem} Import ids for mesh_lf_tag are KEY or CATALOG:KEY."),
+                )
+                .at(AttributePath::attr("id")),
+            )
+        })?;
+        // Refuse to import what is not there, rather than import an empty shell.
+        if self.find(client, &tag).await?.is_none() {
+            return Err(Diagnostic::error(
+                "Cannot import a missing LF-tag",
+                format!(
+                    "No LF-tag {:?} exists in catalog {}.",
+                    tag.key, tag.catalog_id
+                ),
+            )
+            .into());
+        }
+        Ok(Model {
+            id: Attr::Known(tag.to_string()),
+            key: Attr::Known(tag.key),
+            values: Attr::Null,
+            catalog_id: Attr::Known(tag.catalog_id),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_with_and_without_catalog() {
+        let none = || None;
+        assert_eq!(
+            TagId::parse("123456789012:domain", none).unwrap(),
+            TagId {
+                catalog_id: "123456789012".into(),
+                key: "domain".into()
+            }
+        );
+        assert_eq!(
+            TagId::parse("domain", || Some("111111111111".into()))
+                .unwrap()
+                .to_string(),
+            "111111111111:domain"
+        );
+        // A key with a colon whose prefix is not an account id stays whole.
+        assert_eq!(
+            TagId::parse("a:b", || Some("111111111111".into()))
+                .unwrap()
+                .key,
+            "a:b"
+        );
+        assert!(TagId::parse("123456789012:", none).is_err());
+        assert!(TagId::parse("bad#key", || Some("111111111111".into())).is_err());
+    }
+
+    #[test]
+    fn key_and_value_rules() {
+        assert!(check_key("domain").is_none());
+        assert!(check_key("data classification:pii/v2").is_none());
+        assert!(check_key("").is_some());
+        assert!(check_key(&"k".repeat(129)).is_some());
+        assert!(check_key("bad#key").unwrap().contains('#'));
+        assert!(check_key("no*star").is_some());
+        assert!(check_value("*").is_none());
+        assert!(check_value("bad#value").is_some());
+        assert!(check_value(&"v".repeat(257)).is_some());
+        assert!(check_value("ünïcode").is_none());
+        assert!(check_value("tab\there").is_some());
+    }
+}

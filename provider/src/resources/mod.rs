@@ -1,0 +1,23 @@
+//! The resources: one file each. A resource sees typed models and the AWS layer; it never sees
+//! gRPC or msgpack.
+
+pub mod lf_tag;
+
+use crate::aws::AwsError;
+use crate::framework::value::Attr;
+use crate::framework::{Diagnostic, Diagnostics};
+
+/// An AWS failure as a diagnostic: the summary says what the provider was doing, the detail
+/// carries the service, operation, AWS error code and message.
+pub fn aws_diag(doing: impl Into<String>, err: &AwsError) -> Diagnostics {
+    Diagnostic::error(doing, err.to_string()).into()
+}
+
+/// A value the plan guarantees to be known (required, or computed before apply): a missing one
+/// is a provider bug, reported as such rather than panicking.
+pub fn known<'a, T>(attr: &'a Attr<T>, name: &str) -> Result<&'a T, Diagnostics> {
+    attr.known().ok_or_else(|| {
+        Diagnostic::provider_bug(format!("`{name}` should be known at this point but is not"))
+            .into()
+    })
+}
