@@ -1,0 +1,57 @@
+//! Self-tests of the harness pieces that need no provider: the tools and the emulator.
+
+use mesh_acceptance::{run_with_timeout, terraform_bin, Emulator, ACCOUNT_ID};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn harness_terraform_is_1_0_3() {
+    let out = run_with_timeout(
+        Command::new(terraform_bin()).arg("version"),
+        Duration::from_secs(60),
+    )
+    .assert_success();
+    let first = out.stdout.lines().next().unwrap_or_default();
+    assert_eq!(first, "Terraform v1.0.3", "unexpected version:\n{out}");
+    assert!(out.stdout.contains("linux_amd64"), "{out}");
+}
+
+#[tokio::test]
+async fn harness_emulator_answers_sts() {
+    let emulator = Emulator::shared();
+    let identity = emulator
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity against the emulator");
+    assert_eq!(identity.account(), Some(ACCOUNT_ID));
+}
+
+#[tokio::test]
+async fn harness_emulator_start_stop_reset() {
+    // A private emulator, so resetting it cannot disturb tests using the shared one.
+    let emulator = Emulator::start().expect("start a second emulator");
+    assert_ne!(emulator.endpoint(), Emulator::shared().endpoint());
+    let lf = emulator.lakeformation();
+    lf.create_lf_tag()
+        .tag_key("harness")
+        .tag_values("v")
+        .send()
+        .await
+        .expect("CreateLFTag");
+    assert_eq!(
+        emulator.lf_tag_values("harness").await,
+        Some(vec!["v".to_string()])
+    );
+    emulator.reset();
+    assert_eq!(emulator.lf_tag_values("harness").await, None);
+
+    let pid = emulator.pid();
+    emulator.stop();
+    // The child is reaped: no process with that pid is left (or it is another, unrelated one).
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+        .map(|c| c.contains("moto_server"))
+        .unwrap_or(false);
+    assert!(!alive, "moto_server {pid} still running after stop()");
+}
