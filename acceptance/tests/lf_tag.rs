@@ -203,3 +203,26 @@ fn lf_tag_validate_bad_value() {
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     assert_invalid(&ws, &tag_config("ok_key", &many), "values", "1000");
 }
+
+/// Lake Formation takes at most 50 values per call: a large tag is created and changed in
+/// batches, and ends with exactly the configured values.
+#[tokio::test]
+async fn lf_tag_many_values_in_batches() {
+    let emulator = Emulator::shared();
+    let key = unique_name("batch");
+    let first: Vec<String> = (0..120).map(|i| format!("v{i:03}")).collect();
+    let refs: Vec<&str> = first.iter().map(String::as_str).collect();
+    let ws = Workspace::new(emulator, &tag_config(&key, &refs));
+    ws.apply();
+    assert_eq!(emulator.lf_tag_values(&key).await, Some(sorted(&refs)));
+    ws.assert_plan_empty();
+
+    // Drop 70, keep 50, add 60.
+    let second: Vec<String> = (70..180).map(|i| format!("v{i:03}")).collect();
+    let refs: Vec<&str> = second.iter().map(String::as_str).collect();
+    ws.write_main(&tag_config(&key, &refs));
+    assert_eq!(ws.resource_change_actions(ADDRESS), ["update"]);
+    ws.apply();
+    assert_eq!(emulator.lf_tag_values(&key).await, Some(sorted(&refs)));
+    ws.assert_plan_empty();
+}
