@@ -86,13 +86,13 @@ fn provider_assume_role_reaches_the_role_account() {
     let key = mesh_acceptance::unique_name("assumed");
     let ws = Workspace::new(
         emulator,
-        &config(&format!(
+        &config(
             r#"  region   = "us-east-1"
-  endpoint = "{{{{endpoint}}}}"
-  assume_role {{
+  endpoint = "{{endpoint}}"
+  assume_role {
     role_arn = "arn:aws:iam::444455556666:role/MeshDomainAdmin"
-  }}"#
-        ))
+  }"#,
+        )
         .replace("key    = \"k\"", &format!("key    = {key:?}")),
     );
     ws.apply();
