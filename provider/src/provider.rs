@@ -36,7 +36,10 @@ pub struct MeshProvider;
 
 /// The provider's resources, registered.
 pub fn resources() -> Vec<Box<dyn DynResource<Clients>>> {
-    vec![Box::new(Registered::new(resources::lf_tag::LfTag))]
+    vec![
+        Box::new(Registered::new(resources::lf_tag::LfTag)),
+        Box::new(Registered::new(resources::domain::Domain)),
+    ]
 }
 
 fn checked(check: fn(&str) -> Result<(), String>, summary: &'static str) -> Validator {

@@ -117,6 +117,8 @@ pub struct Clients {
     retry: RetryPolicy,
     account_id: OnceCell<String>,
     lakeformation: aws_sdk_lakeformation::Client,
+    glue: aws_sdk_glue::Client,
+    s3: aws_sdk_s3::Client,
     sts: aws_sdk_sts::Client,
 }
 
@@ -180,6 +182,20 @@ impl Clients {
                 conf.set_endpoint_url(endpoint(settings, Service::LakeFormation));
                 aws_sdk_lakeformation::Client::from_conf(conf.build())
             },
+            glue: {
+                let mut conf = aws_sdk_glue::config::Builder::from(&sdk);
+                conf.set_endpoint_url(endpoint(settings, Service::Glue));
+                aws_sdk_glue::Client::from_conf(conf.build())
+            },
+            s3: {
+                let mut conf = aws_sdk_s3::config::Builder::from(&sdk);
+                let url = endpoint(settings, Service::S3);
+                // A custom endpoint (an emulator, a private endpoint) rarely serves virtual-hosted
+                // bucket names; path style works everywhere.
+                conf.set_force_path_style(Some(url.is_some()));
+                conf.set_endpoint_url(url);
+                aws_sdk_s3::Client::from_conf(conf.build())
+            },
             sts: {
                 let mut conf = aws_sdk_sts::config::Builder::from(&sdk);
                 conf.set_endpoint_url(endpoint(settings, Service::Sts));
@@ -196,6 +212,16 @@ impl Clients {
     /// The Lake Formation client. Call it through [`Clients::call`].
     pub fn lakeformation(&self) -> &aws_sdk_lakeformation::Client {
         &self.lakeformation
+    }
+
+    /// The Glue client. Call it through [`Clients::call`].
+    pub fn glue(&self) -> &aws_sdk_glue::Client {
+        &self.glue
+    }
+
+    /// The S3 client. Call it through [`Clients::call`].
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.s3
     }
 
     /// The caller's account id (STS GetCallerIdentity, once per provider).

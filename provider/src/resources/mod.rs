@@ -1,7 +1,10 @@
 //! The resources: one file each. A resource sees typed models and the AWS layer; it never sees
 //! gRPC or msgpack.
 
+pub mod domain;
 pub mod lf_tag;
+pub mod ontology;
+pub mod storage;
 
 use crate::aws::AwsError;
 use crate::framework::value::Attr;

@@ -1,0 +1,204 @@
+//! The LF-tag ontology of a catalog, and attaching LF-tags to Lake Formation resources.
+//!
+//! Shared by the resources that tag databases, tables and columns: they check tags against the
+//! ontology (at plan time, and again at apply time because some implementations accept tags that
+//! were never defined), and attach or detach only what changed.
+
+use super::aws_diag;
+use crate::aws::{AwsError, Clients, Service};
+use crate::framework::{AttributePath, Diagnostic, Diagnostics};
+use aws_sdk_lakeformation::types::{LfTagPair, Resource};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Tag key -> allowed values, as defined in one catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ontology(pub BTreeMap<String, BTreeSet<String>>);
+
+/// One tag assignment to check, with where it was written.
+#[derive(Debug, Clone)]
+pub struct TagUse {
+    /// Where the user wrote it.
+    pub path: AttributePath,
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+impl Ontology {
+    /// Lists every LF-tag of the catalog (`None`: the caller's), following pages.
+    pub async fn load(client: &Clients, catalog_id: Option<&str>) -> Result<Self, AwsError> {
+        let mut tags = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .call(Service::LakeFormation, "ListLFTags", || {
+                    client
+                        .lakeformation()
+                        .list_lf_tags()
+                        .set_catalog_id(catalog_id.map(str::to_string))
+                        .max_results(1000)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            for tag in page.lf_tags.unwrap_or_default() {
+                tags.insert(tag.tag_key, tag.tag_values.into_iter().collect());
+            }
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(Self(tags));
+            }
+        }
+    }
+
+    /// Checks uses against the ontology. A value the key does not allow is always an error. A
+    /// key the catalog lacks is an error when `missing_key_is_error`, else a warning: at plan
+    /// time the key may be created by the same apply (a `mesh_lf_tag` in the configuration).
+    pub fn check(&self, uses: &[TagUse], missing_key_is_error: bool) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        for u in uses {
+            match self.0.get(&u.key) {
+                Some(values) if values.contains(&u.value) => {}
+                Some(values) => diags.error_at(
+                    u.path.clone(),
+                    "LF-tag value not in the ontology",
+                    format!(
+                        "LF-tag {:?} does not allow the value {:?}; its values are: {}.",
+                        u.key,
+                        u.value,
+                        values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                None if missing_key_is_error => diags.error_at(
+                    u.path.clone(),
+                    "Unknown LF-tag key",
+                    format!("No LF-tag {:?} is defined in the catalog. Define it with a mesh_lf_tag first.", u.key),
+                ),
+                None => diags.push(
+                    Diagnostic::warning(
+                        "LF-tag key not defined yet",
+                        format!(
+                            "No LF-tag {:?} is defined in the catalog yet. If a mesh_lf_tag in this configuration creates it, make this resource depend on it; otherwise apply will fail.",
+                            u.key
+                        ),
+                    )
+                    .at(u.path.clone()),
+                ),
+            }
+        }
+        diags
+    }
+}
+
+/// Builds LF-tag pairs from a key -> value map.
+pub fn pairs(tags: &BTreeMap<String, String>, catalog_id: &str) -> Vec<LfTagPair> {
+    tags.iter()
+        .filter_map(|(k, v)| {
+            LfTagPair::builder()
+                .catalog_id(catalog_id)
+                .tag_key(k)
+                .tag_values(v)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Changes the tags on `resource` from `before` to `after`: attaches the declared set when
+/// anything in it is new or changed (a key's value changes in place), then detaches keys that
+/// left. Returns after the first failure.
+pub async fn retag(
+    client: &Clients,
+    resource: &Resource,
+    catalog_id: &str,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    what: &str,
+) -> Result<(), Diagnostics> {
+    // Anything new or changed: send the whole declared set. Lake Formation merges an add into
+    // what is attached, and one implementation (the emulator) replaces the attached set with it;
+    // sending everything this resource declares is right for both.
+    let changed = after.iter().any(|(k, v)| before.get(k) != Some(v));
+    let add = if changed {
+        after.clone()
+    } else {
+        BTreeMap::new()
+    };
+    let remove: BTreeMap<String, String> = before
+        .iter()
+        .filter(|(k, _)| !after.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !add.is_empty() {
+        let out = client
+            .call(Service::LakeFormation, "AddLFTagsToResource", || {
+                client
+                    .lakeformation()
+                    .add_lf_tags_to_resource()
+                    .catalog_id(catalog_id)
+                    .resource(resource.clone())
+                    .set_lf_tags(Some(pairs(&add, catalog_id)))
+                    .send()
+            })
+            .await
+            .map_err(|e| aws_diag(format!("Cannot attach LF-tags to {what}"), &e))?;
+        failures(out.failures, what)?;
+    }
+    if !remove.is_empty() {
+        let out = client
+            .call(Service::LakeFormation, "RemoveLFTagsFromResource", || {
+                client
+                    .lakeformation()
+                    .remove_lf_tags_from_resource()
+                    .catalog_id(catalog_id)
+                    .resource(resource.clone())
+                    .set_lf_tags(Some(pairs(&remove, catalog_id)))
+                    .send()
+            })
+            .await
+            .map_err(|e| aws_diag(format!("Cannot detach LF-tags from {what}"), &e))?;
+        failures(out.failures, what)?;
+    }
+    Ok(())
+}
+
+/// Lake Formation reports per-tag failures in a 200 answer; they are errors all the same.
+fn failures(
+    list: Option<Vec<aws_sdk_lakeformation::types::LfTagError>>,
+    what: &str,
+) -> Result<(), Diagnostics> {
+    let list = list.unwrap_or_default();
+    if list.is_empty() {
+        return Ok(());
+    }
+    let detail = list
+        .iter()
+        .map(|f| {
+            let tag = f
+                .lf_tag
+                .as_ref()
+                .map(|t| format!("{}={}", t.tag_key, t.tag_values.join("|")))
+                .unwrap_or_default();
+            let err = f.error.as_ref().map(|e| {
+                format!(
+                    "{}: {}",
+                    e.error_code.as_deref().unwrap_or("error"),
+                    e.error_message.as_deref().unwrap_or("")
+                )
+            });
+            format!("{tag}: {}", err.unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(Diagnostic::error(format!("Lake Formation refused LF-tags on {what}"), detail).into())
+}
+
+/// Reads tag pairs into a key -> value map (a key with several values keeps them joined by `|`,
+/// which never matches a configured single value, so it shows as drift).
+pub fn to_map(pairs: impl IntoIterator<Item = LfTagPair>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|p| (p.tag_key, p.tag_values.join("|")))
+        .collect()
+}
