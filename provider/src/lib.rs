@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod contract;
 pub mod framework;
 pub mod log;
 pub mod provider;
