@@ -80,6 +80,9 @@ pub struct PlanRequest<M> {
     pub requires_replace: Vec<AttributePath>,
     /// Problems found while planning.
     pub diags: Diagnostics,
+    /// Private data: what the last read left (for example drift it saw in something that has no
+    /// attribute of its own); what the hook leaves here goes to apply.
+    pub private: Private,
 }
 
 /// A managed resource, typed. `C` is the configured provider's client data.
@@ -284,8 +287,22 @@ impl<R: Resource> Registered<R> {
 
     fn encode_failure(&self, failure: Failure<R::Model>, private: Private) -> StateOutcome {
         let mut out = self.encode_outcome(Ok(failure.state), private);
+        // A partial state is what exists: what the plan left unknown was never set, so it is null
+        // (Terraform refuses unknown values after apply).
+        nullify_unknowns(&mut out.state);
         out.diags.extend(failure.diags);
         out
+    }
+}
+
+/// Replaces every unknown inside `value` with null.
+pub fn nullify_unknowns(value: &mut Value) {
+    match value {
+        Value::Unknown(_) => *value = Value::Null,
+        Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(nullify_unknowns),
+        Value::Map(m) | Value::Object(m) => m.values_mut().for_each(nullify_unknowns),
+        Value::Dynamic(_, v) => nullify_unknowns(v),
+        _ => {}
     }
 }
 
@@ -359,7 +376,7 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
         prior: Value,
         proposed: Value,
         config: Value,
-        private: Private,
+        mut private: Private,
     ) -> PlanOutcome {
         // Destroy: nothing to plan.
         if proposed.is_null() {
@@ -390,10 +407,12 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
                     planned: planned_model,
                     requires_replace: Vec::new(),
                     diags: Diagnostics::new(),
+                    private: private.clone(),
                 };
                 self.resource.modify_plan(client, &mut req).await;
                 diags.extend(req.diags);
                 extra_replace = req.requires_replace;
+                private = req.private;
                 match self.encode(&req.planned) {
                     Ok(v) => planned = v,
                     Err(d) => diags.extend(d),
