@@ -39,6 +39,7 @@ pub fn resources() -> Vec<Box<dyn DynResource<Clients>>> {
     vec![
         Box::new(Registered::new(resources::lf_tag::LfTag)),
         Box::new(Registered::new(resources::domain::Domain)),
+        Box::new(Registered::new(resources::data_product::DataProduct)),
     ]
 }
 

@@ -870,7 +870,7 @@ impl Resource for Domain {
         model.lake_formation_only = Attr::Known(prior_lf_only && !found.iam_allowed);
         // Settings that live only in configuration carry over.
         if let (Attr::Known(b), Attr::Known(prior)) = (&mut model.bucket, &state.bucket) {
-            b.force_destroy = prior.force_destroy.clone();
+            b.force_destroy = prior.force_destroy;
         }
         Ok(Some(model))
     }

@@ -1,6 +1,7 @@
 //! The resources: one file each. A resource sees typed models and the AWS layer; it never sees
 //! gRPC or msgpack.
 
+pub mod data_product;
 pub mod domain;
 pub mod lf_tag;
 pub mod ontology;
