@@ -10,6 +10,11 @@
 //!   ([`Emulator::shared`]), plus AWS SDK clients pointed at it for checking AWS state.
 //! - [`Workspace`]: a temp dir with `main.tf`, a CLI config whose `dev_overrides` point Terraform
 //!   at the built provider, an isolated `HOME`, and helpers that run Terraform in it.
+//! - [`Proxy`]: a loopback proxy in front of the emulator, one per test, that records the AWS
+//!   operation of every request (`glue:CreateTable`, `s3:PutObject`...) and can answer chosen
+//!   operations with injected errors; [`Workspace::with_proxy`] points Terraform at it.
+//! - SDK helpers on [`Emulator`] for checking state (Glue catalog and schema registry, Lake
+//!   Formation tags and registrations, S3), and [`fixtures`] for domain and product configs.
 //!
 //! Tests run in parallel threads against the shared emulator and isolate themselves by unique
 //! names ([`unique_name`]).
@@ -46,6 +51,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+mod aws_state;
+pub mod fixtures;
+mod proxy;
+
+pub use aws_state::{lf_tags, LfTags};
+pub use proxy::{Call, Proxy};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -446,19 +458,12 @@ impl Emulator {
     /// AWS SDK configuration for this emulator: region [`REGION`], static test credentials,
     /// `endpoint_url` = the emulator.
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        let credentials = Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "mesh-acceptance",
-        );
-        aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .endpoint_url(&self.endpoint)
-            .build()
+        sdk_config_for(&self.endpoint)
+    }
+
+    /// The emulator's socket address (for a [`Proxy`] in front of it).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// A Lake Formation client for checking AWS state.
@@ -522,6 +527,31 @@ fn supervise(
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// AWS SDK configuration for `endpoint`: region [`REGION`], static test credentials.
+pub fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        None,
+        None,
+        "mesh-acceptance",
+    );
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .endpoint_url(endpoint)
+        .build()
+}
+
+/// An S3 client for `config` with path-style addressing (the emulator has no bucket host names).
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -597,7 +627,18 @@ pub struct Workspace {
 impl Workspace {
     /// A workspace whose `main.tf` is `hcl` (with `{{endpoint}}` replaced by the emulator's URL).
     pub fn new(emulator: &Emulator, hcl: &str) -> Workspace {
-        let ws = Workspace::empty(emulator, "work");
+        Workspace::with_endpoint(emulator.endpoint(), hcl)
+    }
+
+    /// A workspace whose `{{endpoint}}` is `proxy`'s URL, so every AWS call Terraform makes goes
+    /// through (and is counted by) that proxy.
+    pub fn with_proxy(proxy: &Proxy, hcl: &str) -> Workspace {
+        Workspace::with_endpoint(&proxy.endpoint(), hcl)
+    }
+
+    /// A workspace whose `{{endpoint}}` is `endpoint`.
+    pub fn with_endpoint(endpoint: &str, hcl: &str) -> Workspace {
+        let ws = Workspace::empty(endpoint, "work");
         ws.write_main(hcl);
         ws
     }
@@ -608,7 +649,7 @@ impl Workspace {
     pub fn from_dir(emulator: &Emulator, src: &Path) -> Workspace {
         let root = repo_root();
         let relative = src.strip_prefix(&root).unwrap_or(Path::new("work"));
-        let ws = Workspace::empty(emulator, relative);
+        let ws = Workspace::empty(emulator.endpoint(), relative);
         copy_config_dir(src, &ws.work)
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", src.display()));
         let modules = root.join("modules");
@@ -620,7 +661,7 @@ impl Workspace {
         ws
     }
 
-    fn empty(emulator: &Emulator, work: impl AsRef<Path>) -> Workspace {
+    fn empty(endpoint: &str, work: impl AsRef<Path>) -> Workspace {
         let root = tempfile::Builder::new()
             .prefix("mesh-tf-")
             .tempdir()
@@ -638,7 +679,7 @@ impl Workspace {
         let ws = Workspace {
             root: Some(root),
             work,
-            endpoint: emulator.endpoint().to_string(),
+            endpoint: endpoint.to_string(),
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
