@@ -1,0 +1,53 @@
+resource "mesh_data_product" "orders" {
+  domain      = mesh_domain.commerce.name
+  name        = "orders"
+  description = "Orders placed on the web shop, one row per order."
+  format      = "parquet"
+
+  column {
+    name     = "order_id"
+    type     = "string"
+    comment  = "Order identifier"
+    nullable = false
+  }
+  column {
+    name = "customer_id"
+    type = "string"
+  }
+  column {
+    name    = "order_amount"
+    type    = "decimal(12,2)"
+    lf_tags = { sensitivity = "confidential" }
+  }
+  column {
+    name = "currency"
+    type = "string"
+  }
+  column {
+    name = "created_at"
+    type = "timestamp"
+  }
+
+  partition_key {
+    name = "order_date"
+    type = "date"
+  }
+
+  lf_tags = { sensitivity = "internal" }
+
+  schema_contract {
+    registry      = "mesh-contracts"
+    compatibility = "BACKWARD_ALL"
+    data_format   = "AVRO"
+  }
+
+  quality_rules = [
+    "IsComplete \"order_id\"",
+    "IsUnique \"order_id\"",
+    "ColumnValues \"currency\" in [\"EUR\", \"USD\"]",
+  ]
+
+  sla {
+    freshness_minutes = 60
+  }
+}
