@@ -6,8 +6,9 @@
 //! The Glue Data Quality ruleset itself is carried in the contract document (as a DQDL ruleset)
 //! rather than created with CreateDataQualityRuleset, which the local emulator does not serve.
 
-use super::domain::{database_name, ABSENT, DOMAIN_TAG};
-use super::ontology::{self, Ontology, TagUse};
+use super::domain::database_name;
+use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::Owner;
 use super::{aws_diag, known, storage};
 use crate::aws::{Clients, Service};
 use crate::contract::columns::{check_column_name, Column};
@@ -21,7 +22,6 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Type, Validator,
 };
-use crate::resources::lf_tag::{check_key, check_value};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
     Column as GlueColumn, SchemaId, SerDeInfo, StorageDescriptor, TableInput,
@@ -50,15 +50,6 @@ const C_NULLABLE: &str = "mesh:nullable";
 /// The resource.
 #[derive(Debug, Default)]
 pub struct DataProduct;
-
-/// `owner { team, email }`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Owner {
-    /// Owning team.
-    pub team: Attr<String>,
-    /// Contact address.
-    pub email: Attr<String>,
-}
 
 /// A `column` block.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -209,9 +200,7 @@ impl Spec {
         }
         let contract = known(&m.schema_contract, "schema_contract")?;
         let domain = known(&m.domain, "domain")?.clone();
-        let mut table_tags = m.lf_tags.known().cloned().unwrap_or_default();
-        table_tags.retain(|_, v| v != ABSENT);
-        table_tags.insert(DOMAIN_TAG.into(), domain.clone());
+        let table_tags = ontology::declared(&m.lf_tags, &domain);
         Ok(Self {
             name: known(&m.name, "name")?.clone(),
             description: m.description.known().cloned(),
@@ -857,27 +846,6 @@ fn check_registry_name(name: &str) -> Option<String> {
         .then(|| format!("{name:?} is not a registry name: 1 to 255 letters, digits and - _ $ # ."))
 }
 
-fn tags_validator() -> Validator {
-    Validator::new("LF-tag pairs", |v, path, diags| {
-        if let Value::Map(m) = v {
-            for (k, val) in m {
-                let at = path.then_key(k.clone());
-                if k == DOMAIN_TAG {
-                    diags.error_at(at.clone(), "Reserved LF-tag", "The `domain` LF-tag is always set to the product's domain; remove it here.");
-                }
-                if let Some(p) = check_key(k) {
-                    diags.error_at(at.clone(), "Invalid LF-tag key", p);
-                }
-                if let Value::String(s) = val {
-                    if let Some(p) = check_value(s) {
-                        diags.error_at(at, "Invalid LF-tag value", p);
-                    }
-                }
-            }
-        }
-    })
-}
-
 fn type_validator() -> Validator {
     Validator::string("Glue column type", "Invalid column type", |s| {
         glue_type::parse(s)
@@ -945,7 +913,7 @@ impl Resource for DataProduct {
                     .describe("Storage format: `parquet` (default), `orc`, `json`, `csv` or `avro`; sets the table's input/output formats and SerDe.")
                     .validate(Validator::one_of(&["parquet", "orc", "json", "csv", "avro"])),
             )
-            .attribute(Attribute::new("lf_tags", Type::map(Type::String)).optional().describe("Table-level LF-tags (key = value), checked against the catalog's LF-tags at plan time. `domain = <domain>` is always added.").validate(tags_validator()))
+            .attribute(Attribute::new("lf_tags", Type::map(Type::String)).optional().describe("Table-level LF-tags (key = value), checked against the catalog's LF-tags at plan time. `domain = <domain>` is always added.").validate(ontology::tags_validator()))
             .attribute(
                 Attribute::new("quality_rules", Type::list(Type::String))
                     .optional()
@@ -976,7 +944,7 @@ impl Resource for DataProduct {
                         .attribute(Attribute::string("type").required().describe("Glue/Hive type: `string`, `int`, `bigint`, `double`, `decimal(p,s)`, `boolean`, `date`, `timestamp`, `array<..>`, `map<..,..>`, `struct<..>`...").validate(type_validator()))
                         .attribute(Attribute::string("comment").optional().describe("Column comment."))
                         .attribute(Attribute::bool("nullable").default_value(Value::Bool(true)).describe("Whether the column may hold nulls (default `true`); a non-nullable column is required in the schema contract."))
-                        .attribute(Attribute::new("lf_tags", Type::map(Type::String)).optional().describe("LF-tags on this column.").validate(tags_validator())),
+                        .attribute(Attribute::new("lf_tags", Type::map(Type::String)).optional().describe("LF-tags on this column.").validate(ontology::tags_validator())),
                 )
                 .items(1, 0),
             )
@@ -1544,21 +1512,11 @@ impl Resource for DataProduct {
                 &e,
             )
         })?;
-        let mut tags = ontology::to_map(table_tags.lf_tags_on_table.unwrap_or_default());
-        match tags.remove(DOMAIN_TAG) {
-            Some(v) if v == spec.domain => {}
-            Some(v) => {
-                tags.insert(DOMAIN_TAG.into(), v);
-            }
-            None => {
-                tags.insert(DOMAIN_TAG.into(), ABSENT.into());
-            }
-        }
-        model.lf_tags = if tags.is_empty() && state.lf_tags.is_null() {
-            Attr::Null
-        } else {
-            Attr::Known(tags)
-        };
+        model.lf_tags = ontology::shown_tags(
+            ontology::to_map(table_tags.lf_tags_on_table.unwrap_or_default()),
+            &spec.domain,
+            &state.lf_tags,
+        );
         match schema {
             Ok(s) => {
                 let mut contract = state.schema_contract.known().cloned().unwrap_or_default();
@@ -1671,8 +1629,7 @@ impl Resource for DataProduct {
                 ))
             })?;
         // The prior state may show the domain tag absent: retag from what it says.
-        let mut current = prior.lf_tags.known().cloned().unwrap_or_default();
-        current.retain(|_, v| v != ABSENT);
+        let current = ontology::attached(&prior.lf_tags, &before.domain);
         let what = format!("table {}.{}", after.database(), after.name);
         let table =
             table_resource(&home.catalog_id, &after.database(), &after.name).map_err(keep)?;

@@ -2,7 +2,8 @@
 //! registered with Lake Formation, the Glue database `<domain>_products` tagged
 //! `domain=<name>`, Lake Formation-only access, and the domain's owner.
 
-use super::ontology::{self, Ontology, TagUse};
+use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::Owner;
 use super::{aws_diag, known};
 use crate::aws::{AwsError, Clients, ErrorKind, Service};
 use crate::framework::value::{Attr, Value};
@@ -10,7 +11,6 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Type, Validator,
 };
-use crate::resources::lf_tag::{check_key, check_value};
 use async_trait::async_trait;
 use aws_sdk_glue::types::DatabaseInput;
 use aws_sdk_lakeformation::types::{
@@ -19,11 +19,6 @@ use aws_sdk_lakeformation::types::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The LF-tag key every domain's database carries.
-pub const DOMAIN_TAG: &str = "domain";
-/// Shown as the value of the `domain` tag in `lf_tags` when it is missing from the database, so
-/// that the drift appears in the plan.
-pub const ABSENT: &str = "(absent)";
 /// The principal that stands for "IAM policies decide": a grant to it bypasses Lake Formation.
 pub const IAM_ALLOWED_PRINCIPALS: &str = "IAM_ALLOWED_PRINCIPALS";
 
@@ -38,15 +33,6 @@ const P_ROLE: &str = "mesh:registration_role_arn";
 /// The resource.
 #[derive(Debug, Default)]
 pub struct Domain;
-
-/// `owner { team, email }`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Owner {
-    /// Owning team.
-    pub team: Attr<String>,
-    /// Contact address.
-    pub email: Attr<String>,
-}
 
 /// `bucket { name, create, force_destroy }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,8 +94,7 @@ impl Spec {
         let owner = known(&m.owner, "owner")?;
         let bucket = known(&m.bucket, "bucket")?;
         let name = known(&m.name, "name")?.clone();
-        let mut tags = m.lf_tags.known().cloned().unwrap_or_default();
-        tags.insert(DOMAIN_TAG.into(), name.clone());
+        let tags = ontology::declared(&m.lf_tags, &name);
         Ok(Self {
             description: m.description.known().cloned(),
             team: known(&owner.team, "owner.team")?.clone(),
@@ -642,29 +627,6 @@ impl Domain {
             iam_allowed,
         }))
     }
-
-    /// The `lf_tags` to show for what was found: the extra tags, and the `domain` tag only when
-    /// it is wrong or missing, so that drift shows in the plan.
-    fn shown_tags(
-        found: &Found,
-        prior: &Attr<BTreeMap<String, String>>,
-    ) -> Attr<BTreeMap<String, String>> {
-        let mut tags = found.tags.clone();
-        match tags.remove(DOMAIN_TAG) {
-            Some(v) if v == found.spec.name => {}
-            Some(v) => {
-                tags.insert(DOMAIN_TAG.into(), v);
-            }
-            None => {
-                tags.insert(DOMAIN_TAG.into(), ABSENT.into());
-            }
-        }
-        if tags.is_empty() && prior.is_null() {
-            Attr::Null
-        } else {
-            Attr::Known(tags)
-        }
-    }
 }
 
 #[async_trait]
@@ -711,24 +673,7 @@ impl Resource for Domain {
                 Attribute::new("lf_tags", Type::map(Type::String))
                     .optional()
                     .describe("Extra LF-tags on the database (key = value), checked against the catalog's LF-tags at plan time. `domain = <name>` is always added; do not set it here.")
-                    .validate(Validator::new("LF-tag pairs", |v, path, diags| {
-                        if let Value::Map(m) = v {
-                            for (k, val) in m {
-                                let at = path.then_key(k.clone());
-                                if k == DOMAIN_TAG {
-                                    diags.error_at(at.clone(), "Reserved LF-tag", "The `domain` LF-tag is always set to the domain's name; remove it from lf_tags.");
-                                }
-                                if let Some(p) = check_key(k) {
-                                    diags.error_at(at.clone(), "Invalid LF-tag key", p);
-                                }
-                                if let Value::String(s) = val {
-                                    if let Some(p) = check_value(s) {
-                                        diags.error_at(at, "Invalid LF-tag value", p);
-                                    }
-                                }
-                            }
-                        }
-                    })),
+                    .validate(ontology::tags_validator()),
             )
             .attribute(
                 Attribute::bool("lake_formation_only")
@@ -865,7 +810,7 @@ impl Resource for Domain {
         };
         let prior_lf_only = state.lake_formation_only.known().copied().unwrap_or(true);
         let mut model = found.spec.state(&found.catalog_id, &state);
-        model.lf_tags = Self::shown_tags(&found, &state.lf_tags);
+        model.lf_tags = ontology::shown_tags(found.tags.clone(), &found.spec.name, &state.lf_tags);
         // Opted out (false): the grants are not this resource's business, so no drift either.
         model.lake_formation_only = Attr::Known(prior_lf_only && !found.iam_allowed);
         // Settings that live only in configuration carry over.
@@ -897,11 +842,7 @@ impl Resource for Domain {
                 return Err(keep_prior(problems));
             }
             // The prior state may show the domain tag as absent or wrong: retag from what it says.
-            let mut current = prior.lf_tags.known().cloned().unwrap_or_default();
-            current
-                .entry(DOMAIN_TAG.into())
-                .or_insert_with(|| after.name.clone());
-            current.retain(|_, v| v != ABSENT);
+            let current = ontology::attached(&prior.lf_tags, &after.name);
             let resource = db_resource(&catalog_id, &after.database()).map_err(keep_prior)?;
             ontology::retag(
                 client,
@@ -1039,7 +980,7 @@ impl Resource for Domain {
             .into());
         };
         let mut model = found.spec.state(&found.catalog_id, &Model::default());
-        model.lf_tags = Self::shown_tags(&found, &Attr::Null);
+        model.lf_tags = ontology::shown_tags(found.tags.clone(), &found.spec.name, &Attr::Null);
         model.lake_formation_only = Attr::Known(!found.iam_allowed);
         Ok(model)
     }

@@ -10,6 +10,16 @@ pub mod storage;
 use crate::aws::AwsError;
 use crate::framework::value::Attr;
 use crate::framework::{Diagnostic, Diagnostics};
+use serde::{Deserialize, Serialize};
+
+/// `owner { team, email }`, of a domain or a product.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Owning team.
+    pub team: Attr<String>,
+    /// Contact address.
+    pub email: Attr<String>,
+}
 
 /// An AWS failure as a diagnostic: the summary says what the provider was doing, the detail
 /// carries the service, operation, AWS error code and message.

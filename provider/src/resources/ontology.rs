@@ -5,10 +5,85 @@
 //! were never defined), and attach or detach only what changed.
 
 use super::aws_diag;
+use super::lf_tag::{check_key, check_value};
 use crate::aws::{AwsError, Clients, Service};
-use crate::framework::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::value::{Attr, Value};
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Validator};
 use aws_sdk_lakeformation::types::{LfTagPair, Resource};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The LF-tag key every domain's database and every product's table carries.
+pub const DOMAIN_TAG: &str = "domain";
+/// Shown as the value of the `domain` tag in `lf_tags` when it is missing from the resource, so
+/// that the drift appears in the plan.
+pub const ABSENT: &str = "(absent)";
+
+/// Checks an `lf_tags` map: key and value rules, and `domain`, which the provider sets itself.
+pub fn tags_validator() -> Validator {
+    Validator::new("LF-tag pairs", |v, path, diags| {
+        let Value::Map(m) = v else { return };
+        for (k, val) in m {
+            let at = path.then_key(k.clone());
+            if k == DOMAIN_TAG {
+                diags.error_at(at.clone(), "Reserved LF-tag", "The `domain` LF-tag is always set by the provider (to the domain's name); remove it here.");
+            }
+            if let Some(p) = check_key(k) {
+                diags.error_at(at.clone(), "Invalid LF-tag key", p);
+            }
+            if let Value::String(s) = val {
+                if let Some(p) = check_value(s) {
+                    diags.error_at(at, "Invalid LF-tag value", p);
+                }
+            }
+        }
+    })
+}
+
+/// The `lf_tags` to show for tags found on a resource: the extra tags, plus the `domain` tag
+/// only when it is not `domain` (wrong, or [`ABSENT`]), so that drift shows in the plan. Null
+/// stays null when there is nothing to show.
+pub fn shown_tags(
+    mut found: BTreeMap<String, String>,
+    domain: &str,
+    prior: &Attr<BTreeMap<String, String>>,
+) -> Attr<BTreeMap<String, String>> {
+    match found.remove(DOMAIN_TAG) {
+        Some(v) if v == domain => {}
+        Some(v) => {
+            found.insert(DOMAIN_TAG.into(), v);
+        }
+        None => {
+            found.insert(DOMAIN_TAG.into(), ABSENT.into());
+        }
+    }
+    if found.is_empty() && prior.is_null() {
+        Attr::Null
+    } else {
+        Attr::Known(found)
+    }
+}
+
+/// The tags a resource declares: its `lf_tags` (without an [`ABSENT`] marker) plus
+/// `domain = <domain>`.
+pub fn declared(
+    lf_tags: &Attr<BTreeMap<String, String>>,
+    domain: &str,
+) -> BTreeMap<String, String> {
+    let mut tags = lf_tags.known().cloned().unwrap_or_default();
+    tags.retain(|_, v| v != ABSENT);
+    tags.insert(DOMAIN_TAG.into(), domain.to_string());
+    tags
+}
+
+/// What a prior state says is attached: its shown `lf_tags` without the [`ABSENT`] marker, with
+/// `domain` attached unless the state shows it otherwise.
+pub fn attached(prior: &Attr<BTreeMap<String, String>>, domain: &str) -> BTreeMap<String, String> {
+    let mut tags = prior.known().cloned().unwrap_or_default();
+    tags.entry(DOMAIN_TAG.into())
+        .or_insert_with(|| domain.to_string());
+    tags.retain(|_, v| v != ABSENT);
+    tags
+}
 
 /// Tag key -> allowed values, as defined in one catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
