@@ -19,6 +19,7 @@ pub struct Config {
     profile: Attr<String>,
     endpoint: Attr<String>,
     max_retries: Attr<i64>,
+    tag_catalog_id: Attr<String>,
     assume_role: Attr<AssumeRoleConfig>,
     endpoints: Attr<BTreeMap<String, Attr<String>>>,
 }
@@ -95,6 +96,7 @@ impl MeshProvider {
             Attr::Known(n) => u32::try_from(n).unwrap_or(aws::DEFAULT_MAX_RETRIES),
         };
         Some(Settings {
+            tag_catalog_id: known(config.tag_catalog_id)?,
             region: known(config.region)?,
             profile: known(config.profile)?,
             endpoint: known(config.endpoint)?,
@@ -152,6 +154,14 @@ impl server::Provider for MeshProvider {
                         if !ok {
                             diags.error_at(path.clone(), "Invalid max_retries", "`max_retries` must be a whole number between 0 and 100.");
                         }
+                    })),
+            )
+            .attribute(
+                Attribute::string("tag_catalog_id")
+                    .optional()
+                    .describe("The account whose Data Catalog holds the LF-tag ontology (the governance account). Every resource that attaches or grants on LF-tags checks and names tags in it. Defaults to the caller's account.")
+                    .validate(Validator::string("12-digit account id", "Invalid account id", |s| {
+                        (!(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))).then(|| format!("{s:?} is not a 12-digit AWS account id."))
                     })),
             )
             .block(

@@ -95,6 +95,8 @@ pub struct Settings {
     pub endpoints: Vec<(Service, String)>,
     /// Retries after the first attempt.
     pub max_retries: u32,
+    /// The catalog (account id) holding the LF-tag ontology; `None`: the caller's.
+    pub tag_catalog_id: Option<String>,
 }
 
 impl Settings {
@@ -119,6 +121,8 @@ pub struct Clients {
     lakeformation: aws_sdk_lakeformation::Client,
     glue: aws_sdk_glue::Client,
     s3: aws_sdk_s3::Client,
+    organizations: aws_sdk_organizations::Client,
+    tag_catalog_id: Option<String>,
     sts: aws_sdk_sts::Client,
 }
 
@@ -196,6 +200,12 @@ impl Clients {
                 conf.set_endpoint_url(url);
                 aws_sdk_s3::Client::from_conf(conf.build())
             },
+            organizations: {
+                let mut conf = aws_sdk_organizations::config::Builder::from(&sdk);
+                conf.set_endpoint_url(endpoint(settings, Service::Organizations));
+                aws_sdk_organizations::Client::from_conf(conf.build())
+            },
+            tag_catalog_id: settings.tag_catalog_id.clone(),
             sts: {
                 let mut conf = aws_sdk_sts::config::Builder::from(&sdk);
                 conf.set_endpoint_url(endpoint(settings, Service::Sts));
@@ -222,6 +232,17 @@ impl Clients {
     /// The S3 client. Call it through [`Clients::call`].
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         &self.s3
+    }
+
+    /// The Organizations client. Call it through [`Clients::call`].
+    pub fn organizations(&self) -> &aws_sdk_organizations::Client {
+        &self.organizations
+    }
+
+    /// The catalog holding the LF-tag ontology, when the provider names one (`tag_catalog_id`);
+    /// `None` means the caller's own catalog.
+    pub fn tag_catalog_id(&self) -> Option<&str> {
+        self.tag_catalog_id.as_deref()
     }
 
     /// The caller's account id (STS GetCallerIdentity, once per provider).

@@ -1067,7 +1067,7 @@ impl Resource for DataProduct {
             .as_ref()
             .is_none_or(|p| p.table_tags != after.table_tags || p.column_tags != after.column_tags);
         if let (Some(client), true) = (client, tags_changed) {
-            match Ontology::load(client, None).await {
+            match Ontology::load(client).await {
                 Ok(o) => {
                     let found = o.check(&Self::tag_uses(&req.config), false);
                     // A key missing now may be created by this apply: apply checks again then.
@@ -1161,7 +1161,7 @@ impl Resource for DataProduct {
             // The plan verified the tags unless it said otherwise; some implementations accept
             // undefined keys, so what the plan could not verify is checked now.
             if verify {
-                let ontology = Ontology::load(client, None)
+                let ontology = Ontology::load(client)
                     .await
                     .map_err(|e| aws_diag("Cannot list LF-tags", &e))?;
                 let problems = ontology.check(&Self::tag_uses(&planned), true);
@@ -1570,7 +1570,7 @@ impl Resource for DataProduct {
         let keep = |d: Diagnostics| Failure::partial(prior.clone(), d);
         let home = self.home(client, &after.domain).await.map_err(keep)?;
         if private.0.remove(UNVERIFIED_TAGS).is_some() {
-            let ontology = Ontology::load(client, None)
+            let ontology = Ontology::load(client)
                 .await
                 .map_err(|e| keep(aws_diag("Cannot list LF-tags", &e)))?;
             let problems = ontology.check(&Self::tag_uses(&planned), true);

@@ -734,7 +734,7 @@ impl Resource for Domain {
         if uses.is_empty() {
             return;
         }
-        match Ontology::load(client, None).await {
+        match Ontology::load(client).await {
             Ok(ontology) => req.diags.extend(ontology.check(&uses, false)),
             Err(e) => req.diags.extend(aws_diag(
                 "Cannot list LF-tags to check the domain's tags",
@@ -751,7 +751,7 @@ impl Resource for Domain {
     ) -> Result<Model, Failure<Model>> {
         let spec = Spec::from(&planned).map_err(Failure::clean)?;
         // Tags are checked again now: some implementations accept undefined keys silently.
-        let ontology = Ontology::load(client, None)
+        let ontology = Ontology::load(client)
             .await
             .map_err(|e| Failure::clean(aws_diag("Cannot list LF-tags", &e)))?;
         let problems = ontology.check(&Self::tag_uses(&planned), true);
@@ -834,7 +834,7 @@ impl Resource for Domain {
             .clone();
         let keep_prior = |diags: Diagnostics| Failure::partial(prior.clone(), diags);
         if before.tags != after.tags || prior.lf_tags != planned.lf_tags {
-            let ontology = Ontology::load(client, None)
+            let ontology = Ontology::load(client)
                 .await
                 .map_err(|e| keep_prior(aws_diag("Cannot list LF-tags", &e)))?;
             let problems = ontology.check(&Self::tag_uses(&planned), true);

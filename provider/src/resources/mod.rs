@@ -3,9 +3,14 @@
 
 pub mod data_product;
 pub mod domain;
+pub mod guardrail;
+pub mod lake_settings;
 pub mod lf_tag;
 pub mod ontology;
+pub mod product_grant;
+pub mod product_link;
 pub mod storage;
+pub mod tag_grant;
 
 use crate::aws::AwsError;
 use crate::framework::value::Attr;

@@ -101,8 +101,10 @@ pub struct TagUse {
 }
 
 impl Ontology {
-    /// Lists every LF-tag of the catalog (`None`: the caller's), following pages.
-    pub async fn load(client: &Clients, catalog_id: Option<&str>) -> Result<Self, AwsError> {
+    /// Lists every LF-tag of the ontology's catalog (the provider's `tag_catalog_id`, else the
+    /// caller's), following pages.
+    pub async fn load(client: &Clients) -> Result<Self, AwsError> {
+        let catalog_id = client.tag_catalog_id();
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
@@ -166,7 +168,7 @@ impl Ontology {
     }
 }
 
-/// Builds LF-tag pairs from a key -> value map.
+/// Builds LF-tag pairs from a key -> value map, naming the catalog that defines the tags.
 pub fn pairs(tags: &BTreeMap<String, String>, catalog_id: &str) -> Vec<LfTagPair> {
     tags.iter()
         .filter_map(|(k, v)| {
@@ -194,6 +196,8 @@ pub async fn retag(
     // Anything new or changed: send the whole declared set. Lake Formation merges an add into
     // what is attached, and one implementation (the emulator) replaces the attached set with it;
     // sending everything this resource declares is right for both.
+    // Tags are named in the catalog that defines them, which may be another account's.
+    let tag_catalog = client.tag_catalog_id().unwrap_or(catalog_id);
     let changed = after.iter().any(|(k, v)| before.get(k) != Some(v));
     let add = if changed {
         after.clone()
@@ -213,7 +217,7 @@ pub async fn retag(
                     .add_lf_tags_to_resource()
                     .catalog_id(catalog_id)
                     .resource(resource.clone())
-                    .set_lf_tags(Some(pairs(&add, catalog_id)))
+                    .set_lf_tags(Some(pairs(&add, tag_catalog)))
                     .send()
             })
             .await
@@ -228,7 +232,7 @@ pub async fn retag(
                     .remove_lf_tags_from_resource()
                     .catalog_id(catalog_id)
                     .resource(resource.clone())
-                    .set_lf_tags(Some(pairs(&remove, catalog_id)))
+                    .set_lf_tags(Some(pairs(&remove, tag_catalog)))
                     .send()
             })
             .await
