@@ -1060,7 +1060,9 @@ impl Resource for DataProduct {
 
     async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
         let Ok(after) = Spec::from(&req.planned) else {
-            return; // Unknown values: nothing more to check until they are known.
+            // Values known only at apply: the tags are checked then.
+            req.private.0.insert(UNVERIFIED_TAGS.into(), true.into());
+            return;
         };
         let prior = req.prior.as_ref().and_then(|p| Spec::from(p).ok());
         let tags_changed = prior
