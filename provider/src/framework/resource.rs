@@ -365,6 +365,8 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
         }
         match self.decode(config) {
             Ok(model) => self.resource.validate(&model, &mut diags),
+            // Values known later: attribute validators ran; the resource's checks run at plan.
+            Err(_) if !config.is_wholly_known() => {}
             Err(d) => diags.extend(d),
         }
         diags
@@ -418,6 +420,9 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
                     Err(d) => diags.extend(d),
                 }
             }
+            // An unknown the model cannot hold yet (say, an element of a list that comes from a
+            // variable during validation walks): the hook runs once the values are known.
+            Err(_) if !config.is_wholly_known() || !planned.is_wholly_known() => {}
             Err(d) => diags.extend(d),
         }
 
