@@ -1471,11 +1471,8 @@ impl Resource for DataProduct {
                 }
             })
             .collect();
-        model.partition_key = if keys.is_empty() && state.partition_key.is_null() {
-            Attr::Null
-        } else {
-            Attr::Known(keys)
-        };
+        // A list of blocks is never null in Terraform: no blocks is an empty list.
+        model.partition_key = Attr::Known(keys);
         model.description = table.description.clone().filter(|d| !d.is_empty()).into();
         let serde_lib = sd
             .as_ref()
