@@ -41,6 +41,11 @@ pub fn resources() -> Vec<Box<dyn DynResource<Clients>>> {
         Box::new(Registered::new(resources::lf_tag::LfTag)),
         Box::new(Registered::new(resources::domain::Domain)),
         Box::new(Registered::new(resources::data_product::DataProduct)),
+        Box::new(Registered::new(resources::tag_grant::TagGrant)),
+        Box::new(Registered::new(resources::product_grant::ProductGrant)),
+        Box::new(Registered::new(resources::lake_settings::LakeSettings)),
+        Box::new(Registered::new(resources::guardrail::Guardrail)),
+        Box::new(Registered::new(resources::product_link::ProductLink)),
     ]
 }
 

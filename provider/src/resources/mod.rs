@@ -3,6 +3,7 @@
 
 pub mod data_product;
 pub mod domain;
+pub mod grants;
 pub mod guardrail;
 pub mod lake_settings;
 pub mod lf_tag;
