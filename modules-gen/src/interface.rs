@@ -1,0 +1,1 @@
+//! Module interfaces (variables and outputs) read from HCL.
