@@ -6,8 +6,10 @@
 //! (override with `MESH_PROVIDER_BIN`). A missing piece fails the test with a message saying so;
 //! no test skips itself.
 //!
-//! - [`Emulator`]: one `moto_server` per test process on a free loopback port
-//!   ([`Emulator::shared`]), plus AWS SDK clients pointed at it for checking AWS state.
+//! - [`Emulator`]: one moto server per test process on a free loopback port
+//!   ([`Emulator::shared`]), plus AWS SDK clients pointed at it for checking AWS state. It is
+//!   started through `acceptance/emulator/moto_server.py`, which fixes known moto bugs (never
+//!   AWS behaviour) before serving.
 //! - [`Workspace`]: a temp dir with `main.tf`, a CLI config whose `dev_overrides` point Terraform
 //!   at the built provider, an isolated `HOME`, and helpers that run Terraform in it.
 //! - [`Proxy`]: a loopback proxy in front of the emulator, one per test, that records the AWS
@@ -102,10 +104,25 @@ pub fn terraform_bin() -> PathBuf {
     require_file(tools_dir().join("bin").join("terraform"), "Terraform 1.0.3")
 }
 
-/// The `moto_server` installed by `make tools` (never the machine's own).
-/// Panics with a hint when it is missing.
-pub fn moto_server_bin() -> PathBuf {
-    require_file(tools_dir().join("bin").join("moto_server"), "moto_server")
+/// The Python of the tools virtualenv, where `make tools` installed moto (never the machine's
+/// own). Panics with a hint when it is missing.
+pub fn tools_python() -> PathBuf {
+    require_file(
+        tools_dir().join("venv").join("bin").join("python"),
+        "moto's Python",
+    )
+}
+
+/// The launcher that starts moto's server with fixes for the emulator's known bugs (see the
+/// script: each is a moto defect, not AWS behaviour).
+pub fn moto_launcher() -> PathBuf {
+    require_file(
+        repo_root()
+            .join("acceptance")
+            .join("emulator")
+            .join("moto_server.py"),
+        "the moto launcher",
+    )
 }
 
 /// The provider binary under test: `MESH_PROVIDER_BIN`, else
@@ -309,7 +326,7 @@ impl Emulator {
 
     /// Starts a new emulator and waits until it answers (a few retries on a port race).
     pub fn start() -> Result<Emulator, String> {
-        let moto = moto_server_bin();
+        let moto = moto_launcher();
         let mut last_error = String::new();
         for _ in 0..3 {
             match Emulator::start_once(&moto) {
@@ -342,8 +359,9 @@ impl Emulator {
             .and_then(|out| Ok((out, log.try_clone()?)))
             .map_err(|e| fail(format!("cannot duplicate a file handle: {e}")))?;
 
-        let mut cmd = Command::new(moto);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut cmd = Command::new(tools_python());
+        cmd.arg(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(out)

@@ -176,16 +176,6 @@ fn principal(id: &str) -> DataLakePrincipal {
 
 const TAG_GRANT: &str = "mesh_tag_grant.g";
 
-/// The emulator (moto 5.2) cannot revoke anything of a principal-resource pair once a second
-/// grant has been merged into it: the merge changes the stored entry's hash in place, and the
-/// next revoke fails with HTTP 500 (KeyError). Real Lake Formation has no such problem. Tests
-/// that grant onto an existing pair (in-place permission additions, drift repair) therefore run
-/// on a private emulator and stop before revoking that pair again; everything else, destroy
-/// included, runs on the shared one.
-fn private_emulator() -> Emulator {
-    Emulator::start().unwrap_or_else(|e| panic!("cannot start a private emulator: {e}"))
-}
-
 #[tokio::test]
 async fn tag_grant_lifecycle() {
     let emulator = Emulator::shared();
@@ -268,8 +258,7 @@ async fn tag_grant_lifecycle() {
 
 #[tokio::test]
 async fn tag_grant_drift_is_restored() {
-    let emulator = private_emulator();
-    let emulator = &emulator;
+    let emulator = Emulator::shared();
     let domain = unique_name("domain");
     create_tag(emulator, &domain, &["commerce"]).await;
     let who = role(&unique_name("Analytics"));
@@ -323,6 +312,17 @@ async fn tag_grant_drift_is_restored() {
         .await
         .expect("GrantPermissions out of band");
     ws.assert_plan_empty();
+
+    // Destroy revokes what this resource granted and leaves the other grant alone.
+    ws.destroy();
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![listed(
+            &who,
+            &format!("tables tagged {domain}=commerce"),
+            &["ALTER"],
+        )]
+    );
 }
 
 #[tokio::test]
@@ -580,8 +580,7 @@ async fn product_grant_lifecycle() {
 
 #[tokio::test]
 async fn product_grant_adds_a_permission_in_place() {
-    let emulator = private_emulator();
-    let emulator = &emulator;
+    let emulator = Emulator::shared();
     let (domain, database) = product_table(emulator).await;
     let product = format!("{domain}/orders");
     let who = "777788889999".to_string();
@@ -621,8 +620,9 @@ async fn product_grant_adds_a_permission_in_place() {
         ]
     );
     ws.assert_plan_empty();
-    // (No destroy: the emulator cannot revoke from a pair after a merge; see
-    // `private_emulator`.)
+
+    ws.destroy();
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
 }
 
 fn database_resource(database: &str) -> Resource {

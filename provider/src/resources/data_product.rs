@@ -1069,14 +1069,19 @@ impl Resource for DataProduct {
             .as_ref()
             .is_none_or(|p| p.table_tags != after.table_tags || p.column_tags != after.column_tags);
         if let (Some(client), true) = (client, tags_changed) {
-            match Ontology::load(client).await {
-                Ok(o) => {
-                    let found = o.check(&Self::tag_uses(&req.config), false);
+            let loaded = match ontology::tag_catalog(client).await {
+                Ok(catalog) => Ontology::load(client).await.map(|o| (o, catalog)),
+                Err(e) => Err(e),
+            };
+            match loaded {
+                Ok((o, catalog)) => {
+                    let uses = Self::tag_uses(&req.config);
                     // A key missing now may be created by this apply: apply checks again then.
-                    if !found.is_empty() {
+                    if !o.check(&uses, false).is_empty() {
                         req.private.0.insert(UNVERIFIED_TAGS.into(), true.into());
                     }
-                    req.diags.extend(found);
+                    req.diags
+                        .extend(o.with_planned(&catalog).check(&uses, false));
                 }
                 Err(e) => req.diags.extend(aws_diag(
                     "Cannot list LF-tags to check the product's tags",

@@ -734,7 +734,7 @@ impl Resource for Domain {
         if uses.is_empty() {
             return;
         }
-        match Ontology::load(client).await {
+        match Ontology::load_for_plan(client).await {
             Ok(ontology) => req.diags.extend(ontology.check(&uses, false)),
             Err(e) => req.diags.extend(aws_diag(
                 "Cannot list LF-tags to check the domain's tags",

@@ -1,12 +1,12 @@
 //! `mesh_lf_tag`: an LF-tag key and its allowed values, the vocabulary of tag-based access
 //! control (LF-TBAC).
 
-use super::{aws_diag, known};
+use super::{aws_diag, known, ontology};
 use crate::aws::{Clients, Service};
 use crate::framework::value::Attr;
 use crate::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, Private, Resource, Schema,
-    Type, Validator,
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
+    Resource, Schema, Type, Validator,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -254,6 +254,24 @@ impl Resource for LfTag {
                     })),
             ),
         )
+    }
+
+    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+        // Tell the grants and products planned after this tag that it will exist.
+        let (Attr::Known(key), Attr::Known(values)) = (&req.planned.key, &req.planned.values)
+        else {
+            return;
+        };
+        let catalog = match (&req.planned.catalog_id, client) {
+            (Attr::Known(c), _) => c.clone(),
+            (_, Some(client)) => match client.account_id().await {
+                Ok(c) => c,
+                // Only a hint for later plans; the tag's own apply reports the problem.
+                Err(_) => return,
+            },
+            _ => return,
+        };
+        ontology::note_planned(&catalog, key, values);
     }
 
     async fn create(

@@ -11,6 +11,7 @@ use crate::framework::value::{Attr, Value};
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Validator};
 use aws_sdk_lakeformation::types::{LfTagPair, Resource};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// The LF-tag key every domain's database and every product's table carries.
 pub const DOMAIN_TAG: &str = "domain";
@@ -100,7 +101,60 @@ pub struct TagUse {
     pub value: String,
 }
 
+/// LF-tags that `mesh_lf_tag` resources have planned (created or changed) in this provider
+/// process, by catalog id.
+///
+/// Terraform runs one provider process per provider configuration and plans a resource after
+/// the resources it references, so a grant or product planned after the `mesh_lf_tag` it names
+/// finds that tag here even though the catalog does not hold it yet: a fresh mesh plans in one
+/// go, while a key that nothing creates is still caught at plan time. Apply checks the catalog
+/// itself again.
+static PLANNED: Mutex<BTreeMap<String, BTreeMap<String, BTreeSet<String>>>> =
+    Mutex::new(BTreeMap::new());
+
+/// The catalog holding the ontology: the provider's `tag_catalog_id`, else the caller's account.
+pub async fn tag_catalog(client: &Clients) -> Result<String, AwsError> {
+    match client.tag_catalog_id() {
+        Some(c) => Ok(c.to_string()),
+        None => client.account_id().await,
+    }
+}
+
+/// Records that a `mesh_lf_tag` in `catalog` is planned to exist with `values`.
+pub fn note_planned(catalog: &str, key: &str, values: &BTreeSet<String>) {
+    // A panic elsewhere while holding the lock leaves the map usable; never panic here.
+    let mut planned = PLANNED.lock().unwrap_or_else(|e| e.into_inner());
+    planned
+        .entry(catalog.to_string())
+        .or_default()
+        .entry(key.to_string())
+        .or_default()
+        .extend(values.iter().cloned());
+}
+
 impl Ontology {
+    /// This ontology plus the tags planned in this process for `catalog` (see [`PLANNED`]):
+    /// what a plan may rely on.
+    pub fn with_planned(mut self, catalog: &str) -> Self {
+        let planned = PLANNED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tags) = planned.get(catalog) {
+            for (key, values) in tags {
+                self.0
+                    .entry(key.clone())
+                    .or_default()
+                    .extend(values.iter().cloned());
+            }
+        }
+        self
+    }
+
+    /// [`Ontology::load`] plus the tags planned in this process for that catalog: the ontology a
+    /// plan checks against.
+    pub async fn load_for_plan(client: &Clients) -> Result<Self, AwsError> {
+        let catalog = tag_catalog(client).await?;
+        Ok(Self::load(client).await?.with_planned(&catalog))
+    }
+
     /// Lists every LF-tag of the ontology's catalog (the provider's `tag_catalog_id`, else the
     /// caller's), following pages.
     pub async fn load(client: &Clients) -> Result<Self, AwsError> {
@@ -150,7 +204,7 @@ impl Ontology {
                 None if missing_key_is_error => diags.error_at(
                     u.path.clone(),
                     "Unknown LF-tag key",
-                    format!("No LF-tag {:?} is defined in the catalog. Define it with a mesh_lf_tag first.", u.key),
+                    format!("No LF-tag {:?} is defined in the catalog. Define it with a mesh_lf_tag; when the same configuration creates it, refer to that resource (for example `(mesh_lf_tag.NAME.key)`) so it is planned first.", u.key),
                 ),
                 None => diags.push(
                     Diagnostic::warning(
@@ -280,4 +334,56 @@ pub fn to_map(pairs: impl IntoIterator<Item = LfTagPair>) -> BTreeMap<String, St
         .into_iter()
         .map(|p| (p.tag_key, p.tag_values.join("|")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str]) -> BTreeSet<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    fn tag_use(key: &str, value: &str) -> TagUse {
+        TagUse {
+            path: AttributePath::attr("expression").then_key(key.to_string()),
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn planned_tags_count_at_plan_for_their_catalog_only() {
+        // Catalog ids unique to this test: the registry is process-wide.
+        note_planned("900000000001", "tier", &set(&["gold", "silver"]));
+        let uses = [tag_use("tier", "gold")];
+
+        let empty = Ontology::default();
+        assert!(empty.check(&uses, true).has_errors());
+        assert!(!empty
+            .clone()
+            .with_planned("900000000001")
+            .check(&uses, true)
+            .has_errors());
+        assert!(empty
+            .with_planned("900000000002")
+            .check(&uses, true)
+            .has_errors());
+    }
+
+    #[test]
+    fn planned_values_add_to_the_catalog_values() {
+        note_planned("900000000003", "sensitivity", &set(&["public"]));
+        let mut found = BTreeMap::new();
+        found.insert("sensitivity".to_string(), set(&["internal"]));
+        let o = Ontology(found).with_planned("900000000003");
+        assert!(!o
+            .check(&[tag_use("sensitivity", "public")], true)
+            .has_errors());
+        assert!(!o
+            .check(&[tag_use("sensitivity", "internal")], true)
+            .has_errors());
+        let bad = o.check(&[tag_use("sensitivity", "secret")], true);
+        assert!(bad.has_errors());
+    }
 }

@@ -330,15 +330,21 @@ fn tag_uses(expression: &Expression) -> Vec<TagUse> {
         .collect()
 }
 
-/// Checks the expression against the catalog's LF-tags: an unknown key or value is an error.
+/// Checks the expression against the catalog's LF-tags: an unknown key or value is an error. At
+/// plan time the LF-tags this provider has planned count as defined (see
+/// [`super::ontology::note_planned`]); at apply only what the catalog holds counts.
 async fn check_expression(
     client: &Clients,
     catalog: &str,
     expression: &Expression,
+    at_plan: bool,
 ) -> Result<(), Diagnostics> {
-    let o = ontology(client, catalog)
+    let mut o = ontology(client, catalog)
         .await
         .map_err(|e| aws_diag("Cannot list LF-tags to check the expression", &e))?;
+    if at_plan {
+        o = o.with_planned(catalog);
+    }
     let problems = o.check(&tag_uses(expression), true);
     if problems.has_errors() {
         Err(problems)
@@ -409,10 +415,11 @@ impl Resource for TagGrant {
                  tables) and one on matching tables (`table_permissions`, `SELECT` and `DESCRIBE` \
                  by default).\n\n\
                  The expression is checked against the LF-tags of the catalog at plan time: an \
-                 unknown key or value fails the plan and names it. The LF-tags must therefore \
-                 exist when the grant is planned (apply the `mesh_lf_tag` resources first, or \
-                 make a value depend on one so that it is known only at apply; it is checked \
-                 then).\n\n\
+                 unknown key or value fails the plan and names it. LF-tags that the same \
+                 configuration creates count as defined when the grant refers to them, e.g. \
+                 `(mesh_lf_tag.sensitivity.key) = [\"internal\"]`, with the same provider \
+                 configuration: the reference makes Terraform plan the tag first. Apply checks \
+                 the catalog again.\n\n\
                  Changes to the expression and the permissions are made **in place and without \
                  an access gap**: what is new is granted first, and only then is what left \
                  revoked. The resource reads back exactly the grants it made: broader or implicit \
@@ -540,7 +547,7 @@ impl Resource for TagGrant {
         if unchanged {
             return;
         }
-        if let Err(d) = check_expression(client, catalog, expression).await {
+        if let Err(d) = check_expression(client, catalog, expression, true).await {
             req.diags.extend(d);
         }
     }
@@ -560,7 +567,7 @@ impl Resource for TagGrant {
         let spec = Spec::from(&planned).map_err(Failure::clean)?;
         // Again at apply: values known only now, and tags removed since the plan. Lake
         // Formation refuses unknown tags itself, but not every implementation does.
-        check_expression(client, &spec.catalog_id, &spec.expression)
+        check_expression(client, &spec.catalog_id, &spec.expression, false)
             .await
             .map_err(Failure::clean)?;
         if let Err(diags) = grants::apply_change(client, &[], &spec.grants()).await {
@@ -616,7 +623,7 @@ impl Resource for TagGrant {
         let before = Spec::from(&prior).map_err(Failure::clean)?;
         let after = Spec::from(&planned).map_err(Failure::clean)?;
         if before.expression != after.expression {
-            check_expression(client, &after.catalog_id, &after.expression)
+            check_expression(client, &after.catalog_id, &after.expression, false)
                 .await
                 .map_err(Failure::clean)?;
         }
