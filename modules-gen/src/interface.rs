@@ -113,7 +113,7 @@ impl Interface {
             if name.contains('/') || !name.ends_with(".tf") {
                 continue;
             }
-            let body = hcl::parse(text.as_ref()).map_err(|e| format!("{name}: {e}"))?;
+            let body = hcl::parse(text.as_ref()).map_err(|e| parse_error(name, &e))?;
             interface
                 .read_body(&body)
                 .map_err(|e| format!("{name}: {e}"))?;
@@ -156,6 +156,20 @@ impl Interface {
             }
         }
         Ok(())
+    }
+}
+
+/// `file:line:column: message`, the form editors jump to, instead of the parser's multi-line
+/// rendering.
+fn parse_error(file: &str, error: &hcl::Error) -> String {
+    match error {
+        hcl::Error::Parse(e) => format!(
+            "{file}:{}:{}: {}",
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        ),
+        other => format!("{file}: {other}"),
     }
 }
 
@@ -438,7 +452,7 @@ output "arn" {
     fn errors_name_the_file_and_never_panic() {
         let files = BTreeMap::from([("bad.tf".to_string(), "variable \"x\" {".to_string())]);
         let err = Interface::from_files(&files).unwrap_err();
-        assert!(err.starts_with("bad.tf: "), "{err}");
+        assert!(err.starts_with("bad.tf:1:15: "), "{err}");
 
         let files = BTreeMap::from([(
             "a.tf".to_string(),
