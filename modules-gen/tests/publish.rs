@@ -4,11 +4,10 @@
 mod cli_support;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli_support::{write_v1, Workspace};
+use cli_support::{printed_source, terraform_consume, write_v1, Workspace};
 use mesh_modules::publish::{sha256_hex, unzip_files, Index};
 
 const DATE: &str = "2026-11-24";
@@ -117,6 +116,23 @@ fn zips_are_deterministic_and_leave_out_terraform_working_data() {
 }
 
 #[test]
+fn terraform_consumes_a_directory_store_by_absolute_path() {
+    let ws = Workspace::new();
+    released(&ws, "data-product");
+    let run = ws.run(&["publish", "--to", "store"]).ok();
+    let source = printed_source(&run.stdout, "data-product", "1.0.0");
+    assert_eq!(
+        source,
+        ws.path()
+            .join("store/data-product/1.0.0.zip")
+            .display()
+            .to_string()
+    );
+    let name = terraform_consume(&ws.path().join("consumer"), &source, "orders", &[]);
+    assert_eq!(name, "orders");
+}
+
+#[test]
 fn never_released_modules_are_refused() {
     let ws = Workspace::new();
     write_v1(&ws, "m");
@@ -145,15 +161,7 @@ struct Moto {
 
 impl Moto {
     fn start() -> Moto {
-        let tools = std::env::var_os("MESH_TOOLS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"));
-        let binary = tools.join("bin/moto_server");
-        assert!(
-            binary.exists(),
-            "moto_server not found at {}: run `make tools` (or set MESH_TOOLS_DIR)",
-            binary.display()
-        );
+        let binary = cli_support::tool("moto_server");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -276,6 +284,22 @@ fn publishes_to_s3_on_the_emulator() {
     assert!(run
         .stdout
         .contains("object: s3://modules/mesh/data-product/1.0.0.zip"));
+
+    // Terraform 1.0.3 fetches exactly the printed source once the placeholders are filled in.
+    let source = printed_source(&run.stdout, "data-product", "1.0.0")
+        .replace("<AWS_ACCESS_KEY_ID>", "testing")
+        .replace("<AWS_SECRET_ACCESS_KEY>", "testing");
+    let name = terraform_consume(
+        &ws.path().join("consumer"),
+        &source,
+        "orders",
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    assert_eq!(name, "orders");
 
     let get = |key: &str| -> Vec<u8> {
         runtime

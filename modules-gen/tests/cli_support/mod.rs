@@ -6,6 +6,75 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The tools folder `make tools` fills: $MESH_TOOLS_DIR, else `.tools` at the workspace root.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("MESH_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
+}
+
+/// A tool from the tools folder; panics (the test fails, never skips) when it is missing.
+pub fn tool(name: &str) -> PathBuf {
+    let path = tools_dir().join("bin").join(name);
+    assert!(
+        path.exists(),
+        "{name} not found at {}: run `make tools` (or set MESH_TOOLS_DIR)",
+        path.display()
+    );
+    path
+}
+
+/// Runs Terraform 1.0.3 `init` and `apply` on a root module calling `source` with `name`, in a
+/// new folder `dir`, and returns the applied `name` output. Panics with Terraform's output on
+/// failure.
+pub fn terraform_consume(dir: &Path, source: &str, name: &str, env: &[(&str, &str)]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            "module \"product\" {{\n  source = \"{source}\"\n  name   = \"{name}\"\n}}\n\n\
+             output \"name\" {{\n  value = module.product.name\n}}\n"
+        ),
+    )
+    .unwrap();
+    let terraform = tool("terraform");
+    let run = |args: &[&str]| -> String {
+        let output = Command::new(&terraform)
+            .args(args)
+            .current_dir(dir)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .envs(env.iter().copied())
+            .output()
+            .expect("run terraform");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "terraform {args:?} failed for source {source}:\n{text}"
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["init", "-input=false", "-no-color"]);
+    run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    run(&["output", "-raw", "name"])
+}
+
+/// The `  source: ...` line `publish` printed for `module`'s `version`.
+pub fn printed_source(stdout: &str, module: &str, version: &str) -> String {
+    let mut lines = stdout.lines();
+    lines
+        .find(|l| *l == format!("published {module} {version}"))
+        .unwrap_or_else(|| panic!("{module} {version} not published:\n{stdout}"));
+    lines
+        .find_map(|l| l.strip_prefix("  source: "))
+        .unwrap_or_else(|| panic!("no source printed:\n{stdout}"))
+        .to_string()
+}
+
 /// An isolated working directory with a `modules/` folder, removed on drop.
 pub struct Workspace {
     dir: tempfile::TempDir,
@@ -118,14 +187,15 @@ variable "tags" {
 }
 "#;
 
-pub const MAIN_V1: &str = r#"resource "terraform_data" "product" {
-  input = { name = var.name, tags = var.tags }
+// No providers and no resources, so Terraform 1.0.3 can init and apply it offline.
+pub const MAIN_V1: &str = r#"locals {
+  product = { name = var.name, tags = var.tags }
 }
 "#;
 
 pub const OUTPUTS_V1: &str = r#"output "name" {
   description = "The product name."
-  value       = terraform_data.product.output.name
+  value       = local.product.name
 }
 "#;
 
