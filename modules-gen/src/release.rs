@@ -540,7 +540,8 @@ async fn plan_module(
             }
             let old =
                 publish::unzip_files(&zip).map_err(|e| format!("module {name} {remote}: {e}"))?;
-            let change = compare_modules(&old, &files).map_err(|e| format!("module {name}: {e}"))?;
+            let change =
+                compare_modules(&old, &files).map_err(|e| format!("module {name}: {e}"))?;
             let release = change.map(|change| (change.bump.apply(&remote), change));
             Ok(plan(Some(remote), release))
         }
@@ -941,7 +942,21 @@ output "table_arn" {
 
     #[test]
     fn first_release_is_1_0_0() {
-        // plan_module's first-release branch, through the CLI's pure helpers.
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("m");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("variables.tf"), BASE).unwrap();
+        let store_dir = work.path().join("store").display().to_string();
+        let plan = publish::block_on(async {
+            let store = Store::open(&store_dir, None, None).await?;
+            plan_module(&store, &publish::Index::new(), "m", &dir).await
+        })
+        .unwrap();
+        assert_eq!(plan.published, None);
+        let (version, change) = plan.release.unwrap();
+        assert_eq!(version, Version::new(1, 0, 0));
+        assert_eq!(change.reasons, ["first release"]);
+
         let change = Change {
             bump: Bump::Major,
             reasons: vec!["first release".into()],
