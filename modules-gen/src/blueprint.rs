@@ -794,9 +794,18 @@ fn problem_from_serde(e: serde_path_to_error::Error<serde_yaml::Error>, text: &s
         }
     }
     if let Some((prefix, rest)) = message.split_once(": ") {
-        if !prefix.contains(' ') && (prefix == path || path.ends_with(prefix) || prefix == ".") {
+        // serde_yaml's path is ours or its parent (for an unknown field, ours names the field).
+        if !prefix.contains(' ') && (path.starts_with(prefix) || prefix == ".") {
             message = rest.to_string();
         }
+    }
+    // Rust type names mean little in a YAML file.
+    for (rust, yaml) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+    ] {
+        message = message.replace(rust, yaml);
     }
     let mut field = if path == "." { String::new() } else { path };
     let mut line = line;
@@ -1376,6 +1385,8 @@ domains:
             "      team: finance-data\n      phone: 1\n",
         ));
         assert_problem(&p, "domains[1].owner.phone", 35, "unknown field `phone`");
+        // The message does not repeat serde_yaml's own path.
+        assert!(p.message.starts_with("unknown field"), "{p}");
     }
 
     #[test]
@@ -1397,7 +1408,12 @@ domains:
             "max_freshness_minutes: 1440",
             "max_freshness_minutes: daily",
         ));
-        assert_problem(&p, "sla.max_freshness_minutes", 24, "invalid type");
+        assert_problem(
+            &p,
+            "sla.max_freshness_minutes",
+            24,
+            "expected a whole number",
+        );
         let p = problem(&with(
             "max_freshness_minutes: 1440",
             "max_freshness_minutes: -5",
