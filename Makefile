@@ -2,7 +2,9 @@
 #
 #   make tools        install Terraform 1.0.3 and moto_server into .tools/ (once; reused)
 #   make build        build the workspace (provider binary: target/debug/terraform-provider-mesh)
-#   make test         fmt check, clippy, unit tests, then acceptance tests (real Terraform + moto)
+#   make test         fmt check, clippy, modules check, unit tests, then acceptance tests
+#                     (real Terraform + moto)
+#   make modules-check fail when modules/ differs from what examples/blueprint/mesh.yaml generates
 #   make demo         run examples/quickstart against the emulator
 #   make clean-tools  remove .tools/
 #
@@ -30,7 +32,7 @@ PROVIDER_BIN := $(TARGET_DIR)/debug/terraform-provider-mesh
 export MESH_TOOLS_DIR    := $(TOOLS_DIR)
 export MESH_PROVIDER_BIN := $(PROVIDER_BIN)
 
-.PHONY: tools build provider test fmt-check clippy unit-test acceptance demo clean-tools
+.PHONY: tools build provider test fmt-check clippy modules-check unit-test acceptance demo clean-tools
 
 tools: $(TOOLS_STAMP)
 
@@ -63,6 +65,11 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# The committed modules are exactly what the example blueprint generates (regenerate with
+# `mesh-modules generate --blueprint examples/blueprint/mesh.yaml --out modules`).
+modules-check:
+	$(CARGO) run --quiet -p mesh-modules -- check --blueprint examples/blueprint/mesh.yaml --out modules
+
 unit-test:
 	$(CARGO) test --workspace --exclude mesh-acceptance
 
@@ -71,6 +78,7 @@ acceptance: tools provider
 
 # Cheap checks first, then unit tests, then the end-to-end tests.
 test: tools fmt-check clippy
+	$(MAKE) --no-print-directory modules-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory acceptance
 
