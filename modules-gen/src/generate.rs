@@ -220,6 +220,18 @@ fn registry() -> Result<Handlebars<'static>, String> {
 
 /// Renders every file of the four modules for a blueprint.
 pub fn render(blueprint: &Blueprint) -> Result<Files, String> {
+    // Blueprint::load guarantees these; a blueprint built by hand might not, and the templates
+    // need one of each for the examples.
+    if blueprint.domains.is_empty()
+        || blueprint.regions.allowed.is_empty()
+        || blueprint.ontology.sensitivity_levels().is_empty()
+    {
+        return Err(
+            "the blueprint needs at least one domain, one allowed region and one \
+                    sensitivity level (Blueprint::load checks this)"
+                .into(),
+        );
+    }
     let hb = registry()?;
     let run = |template: &str, data: &serde_json::Value| -> Result<String, String> {
         hb.render(template, data)
@@ -495,6 +507,20 @@ mod tests {
         assert_eq!(first_different_line("a\nb\nc", "a\nb\nc\n"), 4);
         assert_eq!(first_different_line("a\nx", "a\ny"), 2);
         assert_eq!(first_different_line("", "a"), 1);
+    }
+
+    #[test]
+    fn an_unchecked_empty_blueprint_is_refused_not_a_panic() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/blueprint/mesh.yaml"),
+        )
+        .unwrap();
+        let mut blueprint = Blueprint::parse(&text, "mesh.yaml").unwrap();
+        assert!(render(&blueprint).is_ok());
+        blueprint.domains.clear();
+        assert!(render(&blueprint)
+            .unwrap_err()
+            .contains("at least one domain"));
     }
 
     #[test]
