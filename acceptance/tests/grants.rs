@@ -777,4 +777,38 @@ resource "mesh_product_grant" "nobody" {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+
+    // Inside a for_each, validate sees every value as unknown: optional column lists are no
+    // conflict then. Plan sees them known and still refuses both together.
+    let ws = Workspace::new(
+        emulator,
+        &mesh_config(
+            r#"variable "grants" {
+  type    = any
+  default = {}
+}
+
+resource "mesh_product_grant" "each" {
+  for_each = var.grants
+
+  product          = each.value.product
+  principal        = each.value.principal
+  permissions      = ["SELECT"]
+  columns          = lookup(each.value, "columns", null)
+  excluded_columns = lookup(each.value, "excluded_columns", null)
+}
+"#,
+        ),
+    );
+    ws.validate().assert_success();
+    ws.write_file(
+        "terraform.tfvars.json",
+        r#"{"grants": {"x": {"product": "commerce/orders", "principal": "777788889999", "columns": ["a"], "excluded_columns": ["b"]}}}"#,
+    );
+    let out = ws.tf(&["plan", "-input=false"]).assert_failure();
+    assert!(
+        out.combined().contains("Conflicting column lists"),
+        "{}",
+        out.combined()
+    );
 }

@@ -530,19 +530,21 @@ impl Resource for ProductGrant {
                 );
             }
         }
-        if !config.columns.is_null() && !config.excluded_columns.is_null() {
+        // Unknown may still turn out null (inside a `for_each`, validate sees every value as
+        // unknown): only lists known to be set conflict. Plan validates the known values again.
+        if config.columns.is_known() && config.excluded_columns.is_known() {
             diags.error_at(
                 AttributePath::attr("excluded_columns"),
                 "Conflicting column lists",
                 "Set `columns` (only these) or `excluded_columns` (all but these), not both.",
             );
         }
-        let restricted = !config.columns.is_null() || !config.excluded_columns.is_null();
+        let restricted = config.columns.is_known() || config.excluded_columns.is_known();
         if let (true, Attr::Known(perms)) = (restricted, &config.permissions) {
-            let at = if config.columns.is_null() {
-                "excluded_columns"
-            } else {
+            let at = if config.columns.is_known() {
                 "columns"
+            } else {
+                "excluded_columns"
             };
             if perms.contains("ALL") {
                 diags.error_at(
