@@ -31,6 +31,7 @@ PROVIDER_BIN := $(TARGET_DIR)/debug/terraform-provider-mesh
 # What the acceptance harness and the demo need; the harness finds the same defaults by itself.
 export MESH_TOOLS_DIR    := $(TOOLS_DIR)
 export MESH_PROVIDER_BIN := $(PROVIDER_BIN)
+export MESH_MODULES_BIN  := $(TARGET_DIR)/debug/mesh-modules
 
 .PHONY: tools build provider test fmt-check clippy modules-check unit-test acceptance demo clean-tools
 
@@ -55,9 +56,9 @@ $(TOOLS_STAMP):
 build:
 	$(CARGO) build --workspace --all-targets
 
-# Just the binary Terraform runs.
+# Just the binaries the end-to-end tests run: the provider Terraform runs, and mesh-modules.
 provider:
-	$(CARGO) build -p terraform-provider-mesh --bin terraform-provider-mesh
+	$(CARGO) build -p terraform-provider-mesh --bin terraform-provider-mesh -p mesh-modules --bin mesh-modules
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

@@ -136,6 +136,23 @@ pub fn provider_bin() -> PathBuf {
     require_file(path, "the provider binary")
 }
 
+/// The module generator under test: `MESH_MODULES_BIN`, else
+/// `$CARGO_TARGET_DIR/debug/mesh-modules`, else `<repo>/target/debug/mesh-modules`.
+/// Panics with a hint when it is missing.
+pub fn modules_bin() -> PathBuf {
+    let path = env_path("MESH_MODULES_BIN").unwrap_or_else(|| {
+        let target = env_path("CARGO_TARGET_DIR").unwrap_or_else(|| repo_root().join("target"));
+        target.join("debug").join("mesh-modules")
+    });
+    require_file(path, "the mesh-modules binary")
+}
+
+/// Copies a Terraform configuration folder recursively, without `.terraform`, lock or state
+/// files.
+pub fn copy_config_dir(src: &Path, dst: &Path) -> io::Result<()> {
+    copy_config_dir_inner(src, dst)
+}
+
 /// The provider's version (the workspace version, shared by every crate), e.g. `0.1.0`.
 pub fn provider_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
@@ -671,7 +688,7 @@ impl Workspace {
         copy_config_dir(src, &ws.work)
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", src.display()));
         let modules = root.join("modules");
-        if modules.is_dir() {
+        if modules.is_dir() && !ws.root().join("modules").exists() {
             let link = ws.root().join("modules");
             std::os::unix::fs::symlink(&modules, &link)
                 .unwrap_or_else(|e| panic!("cannot link {}: {e}", link.display()));
@@ -845,12 +862,17 @@ impl Workspace {
         parse_json(&self.tf_ok(&["show", "-json"]))
     }
 
-    /// The attribute values of `address` in the state's root module, if it is there.
+    /// The attribute values of `address` (in any module) in the state, if it is there.
     pub fn state_resource(&self, address: &str) -> Option<Value> {
-        let state = self.state_json();
-        let resources = state["values"]["root_module"]["resources"].as_array()?;
-        let resource = resources.iter().find(|r| r["address"] == address)?;
-        Some(resource["values"].clone())
+        fn find(module: &Value, address: &str) -> Option<Value> {
+            let resources = module["resources"].as_array().into_iter().flatten();
+            if let Some(r) = resources.into_iter().find(|r| r["address"] == address) {
+                return Some(r["values"].clone());
+            }
+            let children = module["child_modules"].as_array().into_iter().flatten();
+            children.into_iter().find_map(|c| find(c, address))
+        }
+        find(&self.state_json()["values"]["root_module"], address)
     }
 
     /// `terraform output -json`: output name to `{ "value": ..., "type": ..., "sensitive": ... }`.
@@ -885,7 +907,7 @@ fn parse_json(out: &TfOutput) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}) from command:\n{out}"))
 }
 
-fn copy_config_dir(src: &Path, dst: &Path) -> io::Result<()> {
+fn copy_config_dir_inner(src: &Path, dst: &Path) -> io::Result<()> {
     fs::create_dir_all(dst)?;
     for entry in fs::read_dir(src)? {
         let entry = entry?;
@@ -899,7 +921,7 @@ fn copy_config_dir(src: &Path, dst: &Path) -> io::Result<()> {
         }
         let (from, to) = (entry.path(), dst.join(&name));
         if entry.file_type()?.is_dir() {
-            copy_config_dir(&from, &to)?;
+            copy_config_dir_inner(&from, &to)?;
         } else {
             fs::copy(&from, &to)?;
         }

@@ -20,10 +20,16 @@ use aws_credential_types::Credentials;
 use aws_sdk_glue::types::{DatabaseInput, TableIdentifier, TableInput};
 use aws_sdk_lakeformation::types::{PrincipalResourcePermissions, Resource};
 use mesh_acceptance::fixtures::line_of;
-use mesh_acceptance::{repo_root, unique_name, Emulator, Workspace, REGION};
+use mesh_acceptance::{
+    copy_config_dir, modules_bin, repo_root, run_with_timeout, s3_client, unique_name, Emulator,
+    Workspace, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::hash::{BuildHasher, Hasher};
+use std::process::Command;
+use std::time::Duration;
 
 const GOVERNANCE: &str = "111111111111";
 const COMMERCE: &str = "444455556666";
@@ -782,23 +788,27 @@ fn statement_with<'a>(policy: &'a Value, action: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no statement for {action} in {policy:#}"))
 }
 
-/// Every `mesh_*` resource address in the state, with its import id (its `id`).
+/// Every `mesh_*` resource address in the state, in every module, with its import id (its `id`).
 fn addresses_and_ids(ws: &Workspace) -> Vec<(String, String)> {
-    let state = ws.state_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["mode"] == "managed")
-        .map(|r| {
+    fn walk(module: &Value, out: &mut Vec<(String, String)>) {
+        for r in module["resources"].as_array().into_iter().flatten() {
+            if r["mode"] != "managed" {
+                continue;
+            }
             let address = r["address"].as_str().unwrap_or_default().to_string();
             let id = r["values"]["id"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{address} has no id in state: {r:#}"))
                 .to_string();
-            (address, id)
-        })
-        .collect()
+            out.push((address, id));
+        }
+        for child in module["child_modules"].as_array().into_iter().flatten() {
+            walk(child, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ws.state_json()["values"]["root_module"], &mut out);
+    out
 }
 
 #[tokio::test]
@@ -812,12 +822,13 @@ async fn full_mesh_applies_exactly() {
 
     let example = repo_root().join("examples").join("full-mesh");
     let tfvars = format!(
-        "endpoint     = \"{}\"\ndomain_ou_id = \"{domain_ou}\"\ncommerce_bucket = \"{}\"\n",
+        "endpoint     = \"{}\"\ndomain_ou_id = \"{domain_ou}\"\n",
         emulator.endpoint(),
-        unique_name("mesh-full-commerce").replace('_', "-")
     );
     let ws = Workspace::from_dir(emulator, &example);
     ws.write_file("terraform.tfvars", &tfvars);
+    // The example consumes the generated modules (modules/, by relative path): install them.
+    ws.tf_ok(&["get"]);
     let settings_before = governance
         .lakeformation()
         .get_data_lake_settings()
@@ -889,7 +900,7 @@ async fn full_mesh_applies_exactly() {
 
     let policies = scps(&governance).await;
     let (policy_id, policy) = policies
-        .get("mesh-lake-formation-guardrails")
+        .get("meshcraft-lake-formation-guardrails")
         .unwrap_or_else(|| panic!("SCP missing; policies: {policies:#?}"))
         .clone();
     assert_eq!(policies.len(), 1, "{policies:#?}");
@@ -920,7 +931,7 @@ async fn full_mesh_applies_exactly() {
         "SCP attachment"
     );
     let guardrail = ws
-        .state_resource("mesh_guardrail.lake_formation")
+        .state_resource("module.governance.mesh_guardrail.lake_formation")
         .expect("guardrail in state");
     assert_eq!(guardrail["policy_id"], policy_id.as_str(), "{guardrail:#}");
     let shown: Value = serde_json::from_str(guardrail["policy_json"].as_str().unwrap_or("null"))
@@ -986,6 +997,7 @@ async fn full_mesh_applies_exactly() {
     assert!(resources.len() >= 11, "{resources:#?}");
     let imported = Workspace::from_dir(emulator, &example);
     imported.write_file("terraform.tfvars", &tfvars);
+    imported.tf_ok(&["get"]);
     for (address, id) in &resources {
         imported.import(address, id);
     }
@@ -1021,4 +1033,168 @@ async fn full_mesh_applies_exactly() {
         settings_after, settings_before,
         "destroy restores the lake settings it found"
     );
+}
+
+/// Where the published-modules test puts the modules in the emulator's S3.
+const MODULES_BUCKET: &str = "meshcraft-modules";
+const MODULES_PREFIX: &str = "platform";
+
+/// Runs the built `mesh-modules` with the emulator's credentials; fails the test on an error.
+fn mesh_modules(emulator: &Emulator, args: &[&str]) -> String {
+    let mut cmd = Command::new(modules_bin());
+    cmd.args(args)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint());
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(120));
+    assert!(
+        out.success(),
+        "mesh-modules {args:?} failed:\n{}",
+        out.combined()
+    );
+    out.combined()
+}
+
+/// The platform team's release flow, then a domain's: the generated modules are released
+/// (1.0.0) and published to S3; examples/full-mesh, every module source rewritten to its
+/// published zip at that pinned version (`s3::` with the emulator's endpoint), applies and a
+/// second plan is empty. A fresh emulator: the mesh's accounts and bucket names are fixed.
+#[tokio::test]
+async fn full_mesh_from_published_modules() {
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("cannot start an emulator: {e}"));
+    let emulator = &emulator;
+    let governance = Account::assume(emulator, GOVERNANCE).await;
+    let commerce = Account::assume(emulator, COMMERCE).await;
+    let domain_ou = create_organization(&governance).await;
+    mirror_ontology(&commerce).await;
+
+    // --- The platform team: release and publish the committed modules. -----------------------
+    s3_client(&emulator.sdk_config())
+        .create_bucket()
+        .bucket(MODULES_BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket for the modules");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let modules = scratch.path().join("modules");
+    copy_config_dir(&repo_root().join("modules"), &modules).expect("copy modules/");
+    let store = format!("s3://{MODULES_BUCKET}/{MODULES_PREFIX}");
+    let modules_arg = modules.to_string_lossy().to_string();
+    let released = mesh_modules(
+        emulator,
+        &[
+            "release",
+            "--modules",
+            &modules_arg,
+            "--from",
+            &store,
+            "--date",
+            "2026-11-24",
+        ],
+    );
+    const MODULES: [&str; 4] = ["consumer-access", "data-product", "domain", "governance"];
+    for module in MODULES {
+        let changelog = fs::read_to_string(modules.join(module).join("CHANGELOG.md"))
+            .unwrap_or_else(|e| {
+                panic!("no CHANGELOG for {module} ({e}); release said:\n{released}")
+            });
+        assert!(changelog.contains("## 1.0.0 (2026-11-24)"), "{changelog}");
+    }
+    mesh_modules(
+        emulator,
+        &["publish", "--modules", &modules_arg, "--to", &store],
+    );
+    // Published versions are immutable.
+    let mut again = Command::new(modules_bin());
+    again
+        .args(["publish", "--modules", &modules_arg, "--to", &store])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint());
+    let again = run_with_timeout(&mut again, Duration::from_secs(120));
+    assert!(
+        !again.success(),
+        "publishing 1.0.0 twice must fail:\n{}",
+        again.combined()
+    );
+
+    // --- A domain team: the full mesh from the published modules, pinned to 1.0.0. -----------
+    let example = repo_root().join("examples").join("full-mesh");
+    let ws = Workspace::from_dir(emulator, &example);
+    let mut rewritten = 0;
+    for entry in fs::read_dir(ws.dir()).expect("read the example copy") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "tf") {
+            continue;
+        }
+        let mut text = fs::read_to_string(&path).expect("read a .tf file");
+        for module in MODULES {
+            let local = format!("source = \"../../modules/{module}\"");
+            let published = format!(
+                "source = \"s3::{}/{MODULES_BUCKET}/{MODULES_PREFIX}/{module}/1.0.0.zip?aws_access_key_id={ACCESS_KEY_ID}&aws_access_key_secret={SECRET_ACCESS_KEY}\"",
+                emulator.endpoint()
+            );
+            rewritten += text.matches(&local).count();
+            text = text.replace(&local, &published);
+        }
+        assert!(
+            !text.contains("../../modules"),
+            "{}: {text}",
+            path.display()
+        );
+        fs::write(&path, text).expect("write a .tf file");
+    }
+    assert_eq!(
+        rewritten, 7,
+        "every module block of the example uses a published source"
+    );
+    ws.write_file(
+        "terraform.tfvars",
+        &format!(
+            "endpoint     = \"{}\"\ndomain_ou_id = \"{domain_ou}\"\n",
+            emulator.endpoint()
+        ),
+    );
+    let got = ws.tf_ok(&["get"]).combined();
+    assert_eq!(
+        got.matches("Downloading s3::").count(),
+        7,
+        "every module fetched from S3: {got}"
+    );
+    ws.apply();
+    ws.assert_plan_empty();
+
+    assert_eq!(
+        commerce.permissions().await,
+        BTreeSet::from([
+            Grant::new(FINANCE, "database:commerce_products", &["DESCRIBE"]),
+            Grant::new(
+                FINANCE,
+                "table:commerce_products.orders",
+                &["DESCRIBE", "SELECT"]
+            ),
+        ]),
+        "commerce account grants"
+    );
+    let analytics = format!("arn:aws:iam::{GOVERNANCE}:role/AnalyticsTeam");
+    let expression = "domain=commerce;sensitivity=internal,public";
+    assert_eq!(
+        governance.permissions().await,
+        BTreeSet::from([
+            Grant::new(
+                &analytics,
+                &format!("tags:DATABASE{{{expression}}}"),
+                &["DESCRIBE"]
+            ),
+            Grant::new(
+                &analytics,
+                &format!("tags:TABLE{{{expression}}}"),
+                &["DESCRIBE", "SELECT"]
+            ),
+        ]),
+        "governance account grants"
+    );
+    ws.destroy();
 }

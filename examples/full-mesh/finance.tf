@@ -2,18 +2,22 @@
 
 # A resource link in Finance's catalog to Commerce's orders: Finance queries it as
 # shared_products.commerce_orders. The links database is created (Lake Formation-only) when
-# missing.
-resource "mesh_product_link" "orders" {
-  provider = mesh.finance
+# missing; the producer's account comes from the blueprint.
+module "consumer_access" {
+  source = "../../modules/consumer-access"
 
-  source {
-    catalog_id = mesh_domain.commerce.catalog_id
-    database   = mesh_data_product.orders.database_name
-    table      = mesh_data_product.orders.name
+  providers = {
+    mesh = mesh.finance
   }
-  database = "shared_products"
-  name     = "commerce_orders"
+
+  product_links = {
+    commerce_orders = {
+      product  = module.orders.id
+      database = "shared_products"
+      name     = "commerce_orders"
+    }
+  }
 
   # The link is useful once the table is shared with this account.
-  depends_on = [mesh_product_grant.orders_to_finance]
+  depends_on = [module.producer_access]
 }

@@ -32,9 +32,3 @@ variable "domain_ou_id" {
   type        = string
   description = "The Organizations OU holding the domain accounts (ou-xxxx-xxxxxxxx); the guardrail is attached to it."
 }
-
-variable "commerce_bucket" {
-  type        = string
-  default     = "meshcraft-full-mesh-commerce"
-  description = "Bucket of the Commerce domain (bucket names are global on AWS: pick your own)."
-}

@@ -1,0 +1,123 @@
+//! The generated modules (modules/, from examples/blueprint/mesh.yaml) with the real Terraform
+//! CLI and the built provider: formatted, valid, and enforcing the blueprint's policy at plan.
+//! Publishing them and consuming them by `s3::` source is in full_mesh.rs
+//! (`full_mesh_from_published_modules`).
+
+use mesh_acceptance::{repo_root, terraform_bin, Emulator, Workspace};
+use std::process::Command;
+
+const MODULES: [&str; 4] = ["governance", "domain", "data-product", "consumer-access"];
+
+/// Whitespace collapsed: Terraform wraps long diagnostics.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn generated_modules_are_formatted() {
+    let out = Command::new(terraform_bin())
+        .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
+        .current_dir(repo_root().join("modules"))
+        .output()
+        .expect("run terraform fmt");
+    assert!(
+        out.status.success(),
+        "terraform fmt -check found unformatted files:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_module_and_its_example_validates() {
+    let emulator = Emulator::shared();
+    let ws = Workspace::from_dir(emulator, &repo_root().join("modules"));
+    for module in MODULES {
+        for dir in [module.to_string(), format!("{module}/examples/basic")] {
+            assert!(
+                ws.dir().join(&dir).join("main.tf").is_file(),
+                "{dir}/main.tf"
+            );
+            ws.tf_ok(&[&format!("-chdir={dir}"), "get"]);
+            let out = ws.tf(&[&format!("-chdir={dir}"), "validate", "-no-color"]);
+            assert!(
+                out.success() && out.combined().contains("The configuration is valid"),
+                "{dir} does not validate:\n{}",
+                out.combined()
+            );
+        }
+    }
+}
+
+/// A data product through the data-product module, with one input overridden.
+fn product_config(overrides: &str) -> String {
+    let module = repo_root().join("modules").join("data-product");
+    format!(
+        r#"terraform {{
+  required_providers {{
+    mesh = {{
+      source = "meshcraft/mesh"
+    }}
+  }}
+}}
+
+provider "mesh" {{
+  region   = "us-east-1"
+  endpoint = "{{{{endpoint}}}}"
+}}
+
+module "product" {{
+  source = "{}"
+
+  domain            = "commerce"
+  region            = "us-east-1"
+  freshness_minutes = 60
+  columns           = [{{ name = "order_id", type = "string" }}]
+{overrides}
+}}
+"#,
+        module.display()
+    )
+}
+
+#[test]
+fn a_product_against_the_policy_fails_plan_with_the_rule() {
+    let emulator = Emulator::shared();
+    let cases = [
+        (
+            "  name    = \"orders\"\n  lf_tags = { sensitivity = \"secret\" }",
+            "The sensitivity (lf_tags.sensitivity) must be one of the mesh's levels: public, internal, confidential.",
+        ),
+        (
+            "  name    = \"Orders-2024\"\n  lf_tags = { sensitivity = \"internal\" }",
+            "The product name must match the mesh's naming rule ^[a-z][a-z0-9_]{2,62}$.",
+        ),
+        (
+            "  name          = \"orders\"\n  lf_tags       = { sensitivity = \"internal\" }\n  compatibility = \"NONE\"",
+            "The compatibility must be at least as strong as the mesh's floor BACKWARD: one of DISABLED, BACKWARD, BACKWARD_ALL, FULL, FULL_ALL.",
+        ),
+        (
+            "  name    = \"orders\"\n  lf_tags = {}",
+            "Every data product must carry the LF-tags sensitivity: set them in lf_tags.",
+        ),
+    ];
+    for (overrides, message) in cases {
+        let ws = Workspace::new(emulator, &product_config(overrides));
+        ws.tf_ok(&["get"]);
+        let out = ws.tf(&["plan", "-input=false"]).assert_failure();
+        let text = flat(&out.combined());
+        assert!(
+            text.contains("Invalid value for variable") && text.contains(message),
+            "plan with\n{overrides}\nmust fail with {message:?}, got:\n{}",
+            out.combined()
+        );
+    }
+
+    // The same product within the policy plans.
+    let ws = Workspace::new(
+        emulator,
+        &product_config("  name    = \"orders\"\n  lf_tags = { sensitivity = \"internal\" }"),
+    );
+    ws.tf_ok(&["get"]);
+    ws.tf_ok(&["plan", "-input=false"]);
+}
