@@ -101,14 +101,41 @@ fn a_product_against_the_policy_fails_plan_with_the_rule() {
             "Every data product must carry the LF-tags sensitivity: set them in lf_tags.",
         ),
     ];
-    for (overrides, message) in cases {
-        let ws = Workspace::new(emulator, &product_config(overrides));
+    let other_inputs = [
+        (
+            "domain            = \"commerce\"",
+            "domain            = \"marketing\"",
+            "The domain must be one of the mesh's domains: commerce, finance.",
+        ),
+        (
+            "region            = \"us-east-1\"",
+            "region            = \"ap-south-1\"",
+            "The region must be one of the mesh's allowed regions: us-east-1, eu-west-1.",
+        ),
+        (
+            "freshness_minutes = 60",
+            "freshness_minutes = 2000",
+            "The freshness SLA (freshness_minutes) must be a whole number of minutes from 1 to 1440, the mesh's bound.",
+        ),
+    ];
+    let within = "  name    = \"orders\"\n  lf_tags = { sensitivity = \"internal\" }";
+    let cases = cases
+        .iter()
+        .map(|(overrides, message)| (product_config(overrides), *message))
+        .chain(other_inputs.iter().map(|(from, to, message)| {
+            let config = product_config(within);
+            assert!(config.contains(from), "{from:?} not in the base config");
+            (config.replace(from, to), *message)
+        }))
+        .collect::<Vec<_>>();
+    for (config, message) in cases {
+        let ws = Workspace::new(emulator, &config);
         ws.tf_ok(&["get"]);
         let out = ws.tf(&["plan", "-input=false"]).assert_failure();
         let text = flat(&out.combined());
         assert!(
             text.contains("Invalid value for variable") && text.contains(message),
-            "plan with\n{overrides}\nmust fail with {message:?}, got:\n{}",
+            "plan of\n{config}\nmust fail with {message:?}, got:\n{}",
             out.combined()
         );
     }
