@@ -1039,15 +1039,20 @@ async fn full_mesh_applies_exactly() {
 const MODULES_BUCKET: &str = "meshcraft-modules";
 const MODULES_PREFIX: &str = "platform";
 
-/// Runs the built `mesh-modules` with the emulator's credentials; fails the test on an error.
-fn mesh_modules(emulator: &Emulator, args: &[&str]) -> String {
+/// Runs the built `mesh-modules` with the emulator's endpoint and credentials.
+fn run_mesh_modules(emulator: &Emulator, args: &[&str]) -> mesh_acceptance::TfOutput {
     let mut cmd = Command::new(modules_bin());
     cmd.args(args)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
         .env("AWS_REGION", REGION)
         .env("AWS_ENDPOINT_URL", emulator.endpoint());
-    let out = run_with_timeout(&mut cmd, Duration::from_secs(120));
+    run_with_timeout(&mut cmd, Duration::from_secs(120))
+}
+
+/// [`run_mesh_modules`], failing the test on an error; its output.
+fn mesh_modules(emulator: &Emulator, args: &[&str]) -> String {
+    let out = run_mesh_modules(emulator, args);
     assert!(
         out.success(),
         "mesh-modules {args:?} failed:\n{}",
@@ -1106,14 +1111,10 @@ async fn full_mesh_from_published_modules() {
         &["publish", "--modules", &modules_arg, "--to", &store],
     );
     // Published versions are immutable.
-    let mut again = Command::new(modules_bin());
-    again
-        .args(["publish", "--modules", &modules_arg, "--to", &store])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL", emulator.endpoint());
-    let again = run_with_timeout(&mut again, Duration::from_secs(120));
+    let again = run_mesh_modules(
+        emulator,
+        &["publish", "--modules", &modules_arg, "--to", &store],
+    );
     assert!(
         !again.success(),
         "publishing 1.0.0 twice must fail:\n{}",
