@@ -788,6 +788,36 @@ fn statement_with<'a>(policy: &'a Value, action: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no statement for {action} in {policy:#}"))
 }
 
+/// Exactly the grants the full mesh makes in the governance account: the analytics tag grant.
+fn governance_grants() -> BTreeSet<Grant> {
+    let analytics = format!("arn:aws:iam::{GOVERNANCE}:role/AnalyticsTeam");
+    let expression = "domain=commerce;sensitivity=internal,public";
+    BTreeSet::from([
+        Grant::new(
+            &analytics,
+            &format!("tags:DATABASE{{{expression}}}"),
+            &["DESCRIBE"],
+        ),
+        Grant::new(
+            &analytics,
+            &format!("tags:TABLE{{{expression}}}"),
+            &["DESCRIBE", "SELECT"],
+        ),
+    ])
+}
+
+/// Exactly the grants the full mesh makes in the commerce account: orders to finance.
+fn commerce_grants() -> BTreeSet<Grant> {
+    BTreeSet::from([
+        Grant::new(FINANCE, "database:commerce_products", &["DESCRIBE"]),
+        Grant::new(
+            FINANCE,
+            "table:commerce_products.orders",
+            &["DESCRIBE", "SELECT"],
+        ),
+    ])
+}
+
 /// Every `mesh_*` resource address in the state, in every module, with its import id (its `id`).
 fn addresses_and_ids(ws: &Workspace) -> Vec<(String, String)> {
     fn walk(module: &Value, out: &mut Vec<(String, String)>) {
@@ -879,22 +909,9 @@ async fn full_mesh_applies_exactly() {
         assert_eq!(got, values.iter().copied().collect(), "LF-tag {key}");
     }
 
-    let analytics = format!("arn:aws:iam::{GOVERNANCE}:role/AnalyticsTeam");
-    let expression = "domain=commerce;sensitivity=internal,public";
     assert_eq!(
         governance.permissions().await,
-        BTreeSet::from([
-            Grant::new(
-                &analytics,
-                &format!("tags:DATABASE{{{expression}}}"),
-                &["DESCRIBE"]
-            ),
-            Grant::new(
-                &analytics,
-                &format!("tags:TABLE{{{expression}}}"),
-                &["DESCRIBE", "SELECT"]
-            ),
-        ]),
+        governance_grants(),
         "governance account grants"
     );
 
@@ -947,14 +964,7 @@ async fn full_mesh_applies_exactly() {
     }
     assert_eq!(
         commerce.permissions().await,
-        BTreeSet::from([
-            Grant::new(FINANCE, "database:commerce_products", &["DESCRIBE"]),
-            Grant::new(
-                FINANCE,
-                "table:commerce_products.orders",
-                &["DESCRIBE", "SELECT"]
-            ),
-        ]),
+        commerce_grants(),
         "commerce account grants"
     );
 
@@ -1169,32 +1179,12 @@ async fn full_mesh_from_published_modules() {
 
     assert_eq!(
         commerce.permissions().await,
-        BTreeSet::from([
-            Grant::new(FINANCE, "database:commerce_products", &["DESCRIBE"]),
-            Grant::new(
-                FINANCE,
-                "table:commerce_products.orders",
-                &["DESCRIBE", "SELECT"]
-            ),
-        ]),
+        commerce_grants(),
         "commerce account grants"
     );
-    let analytics = format!("arn:aws:iam::{GOVERNANCE}:role/AnalyticsTeam");
-    let expression = "domain=commerce;sensitivity=internal,public";
     assert_eq!(
         governance.permissions().await,
-        BTreeSet::from([
-            Grant::new(
-                &analytics,
-                &format!("tags:DATABASE{{{expression}}}"),
-                &["DESCRIBE"]
-            ),
-            Grant::new(
-                &analytics,
-                &format!("tags:TABLE{{{expression}}}"),
-                &["DESCRIBE", "SELECT"]
-            ),
-        ]),
+        governance_grants(),
         "governance account grants"
     );
     ws.destroy();
