@@ -6,7 +6,9 @@
 //! file name to text, so [`release`](crate::release) can compare a working copy with a published
 //! zip. Expressions (types, defaults, validation conditions) are kept as normalized text: the
 //! parser drops whitespace and comments, and the text is re-rendered in one compact form, so
-//! only real changes to an expression show up as differences.
+//! only real changes to an expression show up as differences. [`compare_conditions`] parses two
+//! conditions back into expression trees to tell whether a change widens or narrows what a
+//! validation accepts.
 //!
 //! `.tf.json` files are not read: the generator never writes them.
 
@@ -343,6 +345,369 @@ fn object_key_text(key: &ObjectKey) -> String {
     }
 }
 
+// ----- comparing validation conditions -----------------------------------------------------
+
+/// How a changed validation condition relates to the old one, as the sets of values each accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionChange {
+    /// The same condition (the expressions differ only in parentheses or number spelling).
+    Same,
+    /// The new condition accepts every value the old one accepted, and more.
+    Widened,
+    /// The new condition accepts only values the old one accepted, and fewer.
+    Narrowed,
+    /// Cannot tell: the expressions differ in shape, in a part whose effect is not known, or in
+    /// both directions at once. [`release`](crate::release) counts this as narrowed.
+    Unknown,
+}
+
+impl ConditionChange {
+    /// Both changes at once, as in the two operands of `&&`.
+    fn and(self, other: ConditionChange) -> ConditionChange {
+        use ConditionChange::*;
+        match (self, other) {
+            (Same, x) | (x, Same) => x,
+            (a, b) if a == b => a,
+            _ => Unknown,
+        }
+    }
+
+    /// The change seen through a negation when `positive` is false.
+    fn signed(self, positive: bool) -> ConditionChange {
+        match (self, positive) {
+            (ConditionChange::Widened, false) => ConditionChange::Narrowed,
+            (ConditionChange::Narrowed, false) => ConditionChange::Widened,
+            (change, _) => change,
+        }
+    }
+}
+
+/// What a sub-expression means to the condition around it, which decides how a change in it
+/// moves the whole condition. `true` is the positive sense: the sub-expression growing widens the
+/// condition; `false` is reversed (under `!`, or the other side of a comparison).
+#[derive(Clone, Copy, Debug)]
+enum Role {
+    /// A boolean: growing means true for more values.
+    Predicate(bool),
+    /// A collection whose members are what counts (the list of `contains(list, value)`):
+    /// growing means a superset.
+    Members(bool),
+    /// A number compared with `<`, `<=`, `>`, `>=`: growing means larger.
+    Number(bool),
+    /// The list given to `alltrue`: each element must hold.
+    AllOf(bool),
+    /// The list given to `anytrue`: one element must hold.
+    AnyOf(bool),
+    /// Anything else: any difference is [`ConditionChange::Unknown`].
+    Exact,
+}
+
+/// Compares two validation conditions (normalized expression texts, see
+/// [`Validation::condition`]) structurally on the HCL expression tree.
+///
+/// Both must have the same shape. Where they differ, the difference must be one whose effect is
+/// known from its place in the condition:
+///
+/// - a list literal of constants that is a set of allowed values (the first argument of
+///   `contains`, possibly through `lookup` or `try`): a superset widens, a subset narrows;
+/// - a list literal of constants that `alltrue([for x in LIST : ...])` ranges over: a superset
+///   narrows (more must hold), a subset widens; for `anytrue` the other way round;
+/// - an object literal of such lists given to `lookup(OBJECT, key, default)`: values are compared
+///   key by key, and a key added (or removed) is compared with the default it replaces, so a key
+///   added with default `[]` widens;
+/// - a number literal compared with the other side: for `x <= N` and `x < N` a larger `N` widens,
+///   for `x >= N` and `x > N` a smaller one does (mirrored when the literal is on the left);
+/// - a `true`/`false` literal in a boolean place.
+///
+/// These compose through `&&`, `||`, `!`, `try`, `alltrue`, `anytrue`, `flatten`, `for`
+/// expressions and conditionals; changes in both directions give [`ConditionChange::Unknown`], as
+/// does any other difference (a changed regex pattern, a changed `==`, an added `&&` operand, a
+/// text that does not parse).
+pub fn compare_conditions(old: &str, new: &str) -> ConditionChange {
+    if old == new {
+        return ConditionChange::Same;
+    }
+    match (old.parse::<Expression>(), new.parse::<Expression>()) {
+        (Ok(old), Ok(new)) => compare_in(&old, &new, Role::Predicate(true)),
+        _ => ConditionChange::Unknown,
+    }
+}
+
+fn unparenthesized(mut expr: &Expression) -> &Expression {
+    while let Expression::Parenthesis(inner) = expr {
+        expr = inner;
+    }
+    expr
+}
+
+fn compare_in(old: &Expression, new: &Expression, role: Role) -> ConditionChange {
+    let (old, new) = (unparenthesized(old), unparenthesized(new));
+    if old == new {
+        return ConditionChange::Same;
+    }
+    let specific = match role {
+        Role::Exact => return ConditionChange::Unknown,
+        Role::Predicate(positive) => compare_predicates(old, new, positive),
+        Role::Members(positive) => compare_members(old, new, positive),
+        Role::Number(positive) => compare_numbers(old, new, positive),
+        Role::AllOf(positive) => compare_lists(old, new, positive, true),
+        Role::AnyOf(positive) => compare_lists(old, new, positive, false),
+    };
+    specific.unwrap_or_else(|| compare_transparent(old, new, role))
+}
+
+/// Constructs that pass their operands' meaning through unchanged, in any role: `try`,
+/// `lookup` and conditionals.
+fn compare_transparent(old: &Expression, new: &Expression, role: Role) -> ConditionChange {
+    match (old, new) {
+        (Expression::FuncCall(a), Expression::FuncCall(b)) => {
+            let Some(name) = same_call(a, b) else {
+                return ConditionChange::Unknown;
+            };
+            match name {
+                "try" => all_args(a, b, |_| role),
+                "lookup" => compare_lookups(a, b, role),
+                _ => ConditionChange::Unknown,
+            }
+        }
+        (Expression::Conditional(a), Expression::Conditional(b)) => {
+            compare_in(&a.cond_expr, &b.cond_expr, Role::Exact)
+                .and(compare_in(&a.true_expr, &b.true_expr, role))
+                .and(compare_in(&a.false_expr, &b.false_expr, role))
+        }
+        _ => ConditionChange::Unknown,
+    }
+}
+
+/// The function's name when both are calls of the same plain function with as many arguments.
+fn same_call<'a>(a: &'a FuncCall, b: &FuncCall) -> Option<&'a str> {
+    (a.name == b.name
+        && !a.name.is_namespaced()
+        && a.args.len() == b.args.len()
+        && a.expand_final == b.expand_final)
+        .then(|| a.name.name.as_str())
+}
+
+fn all_args(a: &FuncCall, b: &FuncCall, role: impl Fn(usize) -> Role) -> ConditionChange {
+    a.args
+        .iter()
+        .zip(&b.args)
+        .enumerate()
+        .fold(ConditionChange::Same, |change, (i, (x, y))| {
+            change.and(compare_in(x, y, role(i)))
+        })
+}
+
+fn compare_predicates(
+    old: &Expression,
+    new: &Expression,
+    positive: bool,
+) -> Option<ConditionChange> {
+    use hcl::expr::{BinaryOperator as B, Operation, UnaryOperator};
+    Some(match (old, new) {
+        (Expression::Bool(false), Expression::Bool(true)) => {
+            ConditionChange::Widened.signed(positive)
+        }
+        (Expression::Bool(true), Expression::Bool(false)) => {
+            ConditionChange::Narrowed.signed(positive)
+        }
+        (Expression::Operation(a), Expression::Operation(b)) => match (a.as_ref(), b.as_ref()) {
+            (Operation::Unary(a), Operation::Unary(b))
+                if a.operator == UnaryOperator::Not && b.operator == UnaryOperator::Not =>
+            {
+                compare_in(&a.expr, &b.expr, Role::Predicate(!positive))
+            }
+            (Operation::Binary(a), Operation::Binary(b)) if a.operator == b.operator => {
+                let (lhs, rhs) = match a.operator {
+                    B::And | B::Or => (Role::Predicate(positive), Role::Predicate(positive)),
+                    B::Less | B::LessEq => (Role::Number(!positive), Role::Number(positive)),
+                    B::Greater | B::GreaterEq => (Role::Number(positive), Role::Number(!positive)),
+                    _ => (Role::Exact, Role::Exact),
+                };
+                compare_in(&a.lhs_expr, &b.lhs_expr, lhs).and(compare_in(
+                    &a.rhs_expr,
+                    &b.rhs_expr,
+                    rhs,
+                ))
+            }
+            _ => ConditionChange::Unknown,
+        },
+        (Expression::FuncCall(a), Expression::FuncCall(b)) => {
+            let name = same_call(a, b)?;
+            match name {
+                "contains" if a.args.len() == 2 => all_args(a, b, |i| {
+                    if i == 0 {
+                        Role::Members(positive)
+                    } else {
+                        Role::Exact
+                    }
+                }),
+                "alltrue" if a.args.len() == 1 => all_args(a, b, |_| Role::AllOf(positive)),
+                "anytrue" if a.args.len() == 1 => all_args(a, b, |_| Role::AnyOf(positive)),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Whether an expression is a constant: a literal string, number, bool or null.
+fn is_constant(expr: &Expression) -> bool {
+    matches!(
+        expr,
+        Expression::Null | Expression::Bool(_) | Expression::Number(_) | Expression::String(_)
+    ) || number_value(expr).is_some()
+}
+
+fn number_value(expr: &Expression) -> Option<f64> {
+    use hcl::expr::{Operation, UnaryOperator};
+    match unparenthesized(expr) {
+        Expression::Number(n) => n.as_f64(),
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Unary(u) if u.operator == UnaryOperator::Neg => {
+                number_value(&u.expr).map(|n| -n)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn compare_numbers(old: &Expression, new: &Expression, positive: bool) -> Option<ConditionChange> {
+    let (a, b) = (number_value(old)?, number_value(new)?);
+    Some(match a.partial_cmp(&b)? {
+        std::cmp::Ordering::Less => ConditionChange::Widened.signed(positive),
+        std::cmp::Ordering::Greater => ConditionChange::Narrowed.signed(positive),
+        std::cmp::Ordering::Equal => ConditionChange::Same,
+    })
+}
+
+/// Compares two list literals of constants as sets.
+fn compare_members(old: &Expression, new: &Expression, positive: bool) -> Option<ConditionChange> {
+    let (Expression::Array(a), Expression::Array(b)) = (old, new) else {
+        return None;
+    };
+    if !a.iter().chain(b).all(is_constant) {
+        return Some(ConditionChange::Unknown);
+    }
+    let set =
+        |items: &[Expression]| -> BTreeSet<String> { items.iter().map(expression_text).collect() };
+    let (a, b) = (set(a), set(b));
+    Some(if a == b {
+        ConditionChange::Same
+    } else if b.is_superset(&a) {
+        ConditionChange::Widened.signed(positive)
+    } else if b.is_subset(&a) {
+        ConditionChange::Narrowed.signed(positive)
+    } else {
+        ConditionChange::Unknown
+    })
+}
+
+/// The list of `alltrue` (`all` true) or `anytrue`: a `for` expression over a collection, a
+/// `flatten` of such lists, a list literal of conditions, or one condition.
+fn compare_lists(
+    old: &Expression,
+    new: &Expression,
+    positive: bool,
+    all: bool,
+) -> Option<ConditionChange> {
+    let role = |positive| {
+        if all {
+            Role::AllOf(positive)
+        } else {
+            Role::AnyOf(positive)
+        }
+    };
+    Some(match (old, new) {
+        (Expression::ForExpr(a), Expression::ForExpr(b)) => {
+            if a.key_expr.is_some()
+                || b.key_expr.is_some()
+                || a.key_var != b.key_var
+                || a.value_var != b.value_var
+            {
+                return Some(ConditionChange::Unknown);
+            }
+            // More elements means more conditions that must all hold (alltrue), or more chances
+            // for one to hold (anytrue); a filter passing more elements acts the same way.
+            let more_elements = !all == positive;
+            let collection = if a.key_var.is_none() {
+                Role::Members(more_elements)
+            } else {
+                // With an index or key variable, positions matter: no set comparison.
+                Role::Exact
+            };
+            let filter = match (&a.cond_expr, &b.cond_expr) {
+                (None, None) => ConditionChange::Same,
+                (Some(x), Some(y)) => compare_in(x, y, Role::Predicate(more_elements)),
+                _ => ConditionChange::Unknown,
+            };
+            compare_in(&a.collection_expr, &b.collection_expr, collection)
+                .and(filter)
+                .and(compare_in(&a.value_expr, &b.value_expr, role(positive)))
+        }
+        (Expression::Array(a), Expression::Array(b)) => {
+            if a.len() != b.len() {
+                return Some(ConditionChange::Unknown);
+            }
+            a.iter()
+                .zip(b)
+                .fold(ConditionChange::Same, |change, (x, y)| {
+                    change.and(compare_in(x, y, role(positive)))
+                })
+        }
+        (Expression::FuncCall(a), Expression::FuncCall(b)) if a.name.name.as_str() == "flatten" => {
+            same_call(a, b)?;
+            all_args(a, b, |_| role(positive))
+        }
+        (Expression::ForExpr(_) | Expression::Array(_), _)
+        | (_, Expression::ForExpr(_) | Expression::Array(_)) => ConditionChange::Unknown,
+        // One condition standing for the list's elements.
+        _ => compare_in(old, new, Role::Predicate(positive)),
+    })
+}
+
+/// `lookup(object, key, default)` in `role`: with object literals, each key's value is compared
+/// with the value (or the default) it had before.
+fn compare_lookups(a: &FuncCall, b: &FuncCall, role: Role) -> ConditionChange {
+    let (old_default, new_default) = (a.args.get(2), b.args.get(2));
+    let key = match (a.args.get(1), b.args.get(1)) {
+        (Some(x), Some(y)) => compare_in(x, y, Role::Exact),
+        _ => return ConditionChange::Unknown,
+    };
+    let defaults = match (old_default, new_default) {
+        (Some(x), Some(y)) => compare_in(x, y, role),
+        _ => ConditionChange::Same,
+    };
+    let objects = match (
+        a.args.first().map(unparenthesized),
+        b.args.first().map(unparenthesized),
+    ) {
+        (Some(Expression::Object(x)), Some(Expression::Object(y))) => {
+            let entries = |object: &hcl::expr::Object<ObjectKey, Expression>| {
+                object
+                    .iter()
+                    .map(|(k, v)| (object_key_text(k), v.clone()))
+                    .collect::<BTreeMap<String, Expression>>()
+            };
+            let (x, y) = (entries(x), entries(y));
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().fold(ConditionChange::Same, |change, key| {
+                // A key missing from one object gives the default there (no default: an error).
+                let before = x.get(key).or(old_default);
+                let after = y.get(key).or(new_default);
+                change.and(match (before, after) {
+                    (Some(before), Some(after)) => compare_in(before, after, role),
+                    _ => ConditionChange::Unknown,
+                })
+            })
+        }
+        (Some(x), Some(y)) => compare_in(x, y, Role::Exact),
+        _ => ConditionChange::Unknown,
+    };
+    key.and(defaults).and(objects)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,5 +832,220 @@ output "arn" {
         )]);
         let err = Interface::from_files(&files).unwrap_err();
         assert!(err.contains("nullable must be true or false"), "{err}");
+    }
+
+    /// `compare_conditions` on the condition of `before`, and the same text with `from`
+    /// replaced by `to`.
+    fn change(before: &str, from: &str, to: &str) -> ConditionChange {
+        assert!(before.contains(from), "{from:?} not in {before:?}");
+        let normalize = |text: &str| expression_text(&text.parse::<Expression>().unwrap());
+        compare_conditions(&normalize(before), &normalize(&before.replace(from, to)))
+    }
+
+    use ConditionChange::{Narrowed, Same, Unknown, Widened};
+
+    const REGION: &str = r#"try(contains(["us-east-1", "eu-west-1"], var.region), false)"#;
+    const FRESHNESS: &str = "try(var.freshness_minutes >= 1 && var.freshness_minutes <= 1440 && floor(var.freshness_minutes) == var.freshness_minutes, false)";
+    const COLUMN_TAGS: &str = r#"try(alltrue(flatten([for c in var.columns : [for k, v in lookup(c, "lf_tags", {}) : contains(lookup({ "sensitivity" = ["public", "internal", "confidential"], "region" = ["eu", "us"] }, k, []), v)]])), false)"#;
+    const REQUIRED_KEYS: &str =
+        r#"try(alltrue([for k in ["sensitivity"] : contains(keys(var.lf_tags), k)]), false)"#;
+    const ALLOWED_KEYS: &str =
+        r#"try(alltrue([for k in keys(var.lf_tags) : contains(["sensitivity"], k)]), false)"#;
+    const DOMAIN_TAG_VALUES: &str = r#"try(alltrue([for k, v in var.lf_tags : contains(lookup({ "sensitivity" = ["public", "internal", "confidential"] }, k, [v]), v)]), false)"#;
+    const GRANT_EXPRESSIONS: &str = r#"try(alltrue(flatten([for k, g in var.tag_grants : [for key, values in g.expression : [for v in values : contains(lookup({ "domain" = ["commerce", "finance"], "region" = ["eu", "us"] }, key, []), v)]]])), false)"#;
+    const PRODUCT_REFERENCE: &str = r#"try(alltrue([for k, g in var.product_grants : length(split("/", g.product)) == 2 && contains(["commerce", "finance"], split("/", g.product)[0]) && can(regex("^[a-z][a-z0-9_]{2,62}$", split("/", g.product)[1]))]), false)"#;
+
+    #[test]
+    fn allowed_values_added_widen_and_removed_narrow() {
+        assert_eq!(
+            change(REGION, r#""eu-west-1""#, r#""eu-west-1", "ap-south-1""#),
+            Widened
+        );
+        assert_eq!(change(REGION, r#""us-east-1", "#, ""), Narrowed);
+        assert_eq!(change(REGION, r#""eu-west-1""#, r#""ap-south-1""#), Unknown);
+        // Order does not matter.
+        assert_eq!(
+            change(
+                REGION,
+                r#"["us-east-1", "eu-west-1"]"#,
+                r#"["eu-west-1", "us-east-1"]"#
+            ),
+            Same
+        );
+        // Only constants are compared as sets.
+        assert_eq!(
+            change(REGION, r#""eu-west-1""#, r#""eu-west-1", var.x"#),
+            Unknown
+        );
+        assert_eq!(
+            change(PRODUCT_REFERENCE, r#""finance""#, r#""finance", "sales""#),
+            Widened
+        );
+        assert_eq!(change(PRODUCT_REFERENCE, r#""commerce", "#, ""), Narrowed);
+    }
+
+    #[test]
+    fn bounds_move_the_right_way() {
+        assert_eq!(change(FRESHNESS, "<= 1440", "<= 2880"), Widened);
+        assert_eq!(change(FRESHNESS, "<= 1440", "<= 720"), Narrowed);
+        assert_eq!(change(FRESHNESS, ">= 1 ", ">= 0 "), Widened);
+        assert_eq!(change(FRESHNESS, ">= 1 ", ">= 5 "), Narrowed);
+        assert_eq!(change(FRESHNESS, "<= 1440", "<= 1440.0"), Same);
+        // Both ends moving outwards still widens; in opposite directions it cannot be told.
+        let outwards = FRESHNESS
+            .replace(">= 1 ", ">= 0 ")
+            .replace("<= 1440", "<= 2880");
+        assert_eq!(change(FRESHNESS, FRESHNESS, &outwards), Widened);
+        let shifted = FRESHNESS
+            .replace(">= 1 ", ">= 0 ")
+            .replace("<= 1440", "<= 10");
+        assert_eq!(change(FRESHNESS, FRESHNESS, &shifted), Unknown);
+        // Strict comparisons, and the literal on the left.
+        assert_eq!(change("var.x < 10", "10", "11"), Widened);
+        assert_eq!(change("var.x > 10", "10", "11"), Narrowed);
+        assert_eq!(change("10 >= var.x", "10", "11"), Widened);
+        assert_eq!(change("10 < var.x", "10", "11"), Narrowed);
+        assert_eq!(change("var.x >= -1", "-1", "-2"), Widened);
+        // Under a negation everything is reversed.
+        assert_eq!(change("!(var.x > 10)", "10", "11"), Widened);
+        // Anything but a number literal: cannot tell.
+        assert_eq!(change("var.x <= 10", "10", "var.y"), Unknown);
+        assert_eq!(change("var.x == 10", "10", "11"), Unknown);
+        assert_eq!(change("var.x <= 10", "var.x", "length(var.x)"), Unknown);
+    }
+
+    #[test]
+    fn lookups_of_allowed_values_compare_key_by_key() {
+        assert_eq!(
+            change(
+                COLUMN_TAGS,
+                r#""confidential""#,
+                r#""confidential", "secret""#
+            ),
+            Widened
+        );
+        assert_eq!(change(COLUMN_TAGS, r#", "confidential""#, ""), Narrowed);
+        // A key added where a missing key allowed nothing ([]) widens; removed, it narrows.
+        assert_eq!(
+            change(
+                COLUMN_TAGS,
+                r#", "region" = ["eu", "us"]"#,
+                r#", "region" = ["eu", "us"], "tier" = ["gold"]"#
+            ),
+            Widened
+        );
+        assert_eq!(
+            change(COLUMN_TAGS, r#", "region" = ["eu", "us"]"#, ""),
+            Narrowed
+        );
+        assert_eq!(
+            change(
+                GRANT_EXPRESSIONS,
+                r#""finance""#,
+                r#""finance", "logistics""#
+            ),
+            Widened
+        );
+        assert_eq!(change(GRANT_EXPRESSIONS, r#""eu", "#, ""), Narrowed);
+        // Where a missing key allows any value ([v]), a key added narrows: cannot tell.
+        assert_eq!(
+            change(
+                DOMAIN_TAG_VALUES,
+                r#""confidential"] }"#,
+                r#""confidential"], "region" = ["eu"] }"#
+            ),
+            Unknown
+        );
+        assert_eq!(change(DOMAIN_TAG_VALUES, r#""internal", "#, ""), Narrowed);
+        assert_eq!(
+            change(
+                DOMAIN_TAG_VALUES,
+                r#""public", "#,
+                r#""public", "restricted", "#
+            ),
+            Widened
+        );
+    }
+
+    #[test]
+    fn lists_that_must_all_hold_narrow_when_they_grow() {
+        // More required tag keys: narrower. More allowed tag keys: wider.
+        assert_eq!(
+            change(
+                REQUIRED_KEYS,
+                r#"["sensitivity"]"#,
+                r#"["sensitivity", "owner"]"#
+            ),
+            Narrowed
+        );
+        assert_eq!(change(REQUIRED_KEYS, r#"["sensitivity"]"#, "[]"), Widened);
+        assert_eq!(
+            change(
+                ALLOWED_KEYS,
+                r#"["sensitivity"]"#,
+                r#"["sensitivity", "owner"]"#
+            ),
+            Widened
+        );
+        assert_eq!(change(ALLOWED_KEYS, r#"["sensitivity"]"#, "[]"), Narrowed);
+        // anytrue: more candidates, wider.
+        let any = r#"anytrue([for p in ["a", "b"] : startswith(var.x, p)])"#;
+        assert_eq!(change(any, r#""b""#, r#""b", "c""#), Widened);
+        // A filter letting more elements through makes alltrue check more.
+        let filtered = r#"alltrue([for k in keys(var.m) : contains(["a"], k) if k != "x"])"#;
+        assert_eq!(
+            change(filtered, r#"if k != "x""#, r#"if k != "x" || true"#),
+            Unknown
+        );
+        assert_eq!(
+            change("alltrue([true, var.b])", "[true", "[false"),
+            Narrowed
+        );
+    }
+
+    #[test]
+    fn other_differences_cannot_be_told() {
+        assert_eq!(
+            change(
+                "try(can(regex(\"^[a-z]+$\", var.name)), false)",
+                "a-z",
+                "a-z0-9"
+            ),
+            Unknown
+        );
+        assert_eq!(change(REGION, "var.region", "lower(var.region)"), Unknown);
+        assert_eq!(change(REGION, ", false)", ", true)"), Widened);
+        assert_eq!(
+            change(
+                FRESHNESS,
+                " && floor(var.freshness_minutes) == var.freshness_minutes",
+                ""
+            ),
+            Unknown
+        );
+        assert_eq!(change("var.a && var.b", "&&", "||"), Unknown);
+        assert_eq!(compare_conditions("var.x >", "var.x > 1"), Unknown);
+        assert_eq!(change("(var.x > 1)", "(var.x > 1)", "var.x > 1"), Same);
+    }
+
+    #[test]
+    fn normalized_conditions_of_the_generated_modules_parse_back() {
+        for text in [
+            include_str!("../tests/fixtures/data-product-variables.tf"),
+            include_str!("../tests/fixtures/domain-variables.tf"),
+            include_str!("../tests/fixtures/consumer-access-variables.tf"),
+            include_str!("../tests/fixtures/governance-variables.tf"),
+        ] {
+            for variable in parse(text).variables.values() {
+                for validation in &variable.validations {
+                    let expr: Expression = validation.condition.parse().unwrap();
+                    assert_eq!(expression_text(&expr), validation.condition);
+                    assert_eq!(
+                        compare_conditions(&validation.condition, &validation.condition),
+                        Same
+                    );
+                }
+            }
+        }
     }
 }
