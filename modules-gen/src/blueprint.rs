@@ -5,7 +5,9 @@
 //! names); then [`Blueprint::parse`] checks what types cannot: references between fields
 //! (required tag keys exist in the ontology, domains are values of the `domain` tag, ...), the
 //! naming rule compiles and is also valid for Terraform's RE2 engine, names fit the bucket naming
-//! convention. Every problem names the field path (`domains[1].account_id`) and the line.
+//! convention. Every problem names the field path (`domains[1].account_id`) and the line: a key
+//! given twice at its second occurrence, a second YAML document where it starts. Messages speak
+//! YAML (mapping, sequence, whole number), never the Rust types behind them.
 //!
 //! ```yaml
 //! mesh: meshcraft
@@ -24,7 +26,8 @@
 //!   name_pattern: "^[a-z][a-z0-9_]{2,62}$"
 //! contract:
 //!   min_compatibility: BACKWARD
-//!   format: parquet
+//!   storage_format: parquet
+//!   data_format: AVRO
 //! sla:
 //!   max_freshness_minutes: 1440
 //! domains:
@@ -49,6 +52,9 @@ const MAX_BUCKET_LEN: usize = 63;
 
 /// The largest counted repetition RE2 accepts (`{n,m}`).
 const RE2_MAX_REPEAT: u32 = 1000;
+
+/// The largest `sla.freshness_minutes` the provider's `mesh_data_product` accepts (one year).
+pub const PROVIDER_MAX_FRESHNESS_MINUTES: u32 = 525_600;
 
 // ---------------------------------------------------------------------------------------------
 // The blueprint
@@ -147,14 +153,18 @@ fn default_example_name() -> String {
     "orders".into()
 }
 
-/// The contract policy.
+/// The contract policy: what every product's contract must guarantee and how its data is kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContractPolicy {
     /// The weakest schema compatibility mode a product may use.
     pub min_compatibility: Compatibility,
-    /// The storage format of every product.
-    pub format: StorageFormat,
+    /// The storage format of every product's table (`mesh_data_product.format`).
+    pub storage_format: StorageFormat,
+    /// The data format of every product's schema contract in the Glue Schema Registry
+    /// (`mesh_data_product.schema_contract.data_format`). Required: it cannot change once a
+    /// product's schema exists, so the platform team states it rather than inherit a default.
+    pub data_format: DataFormat,
 }
 
 /// Service level bounds.
@@ -204,6 +214,13 @@ impl Blueprint {
 
     /// Parses and validates blueprint text; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Blueprint, BlueprintError> {
+        // A second document first: its problems would otherwise hide behind the first's.
+        if well_formed_documents(text) > 1 {
+            return Err(BlueprintError {
+                file: file.to_string(),
+                problems: vec![several_documents(text, None)],
+            });
+        }
         let blueprint: Blueprint = serde_path_to_error::deserialize(
             serde_yaml::Deserializer::from_str(text),
         )
@@ -281,10 +298,20 @@ impl Blueprint {
                 }
             }
         }
-        if self.sla.max_freshness_minutes == 0 {
+        let max_freshness = self.sla.max_freshness_minutes;
+        if max_freshness == 0 {
             report(
                 root.key("sla").key("max_freshness_minutes"),
                 "must be at least 1 (minutes)".into(),
+            );
+        } else if max_freshness > PROVIDER_MAX_FRESHNESS_MINUTES {
+            report(
+                root.key("sla").key("max_freshness_minutes"),
+                format!(
+                    "{max_freshness} minutes is more than the provider allows: \
+                     mesh_data_product's sla.freshness_minutes is at most \
+                     {PROVIDER_MAX_FRESHNESS_MINUTES} (one year)"
+                ),
             );
         }
         self.validate_domains(root.key("domains"), report);
@@ -548,8 +575,7 @@ impl<'de> Deserialize<'de> for AccountId {
 /// schema, so it guarantees everything. A mode is at least as strong as another when both of
 /// its levels are: BACKWARD_ALL and FULL are stronger than BACKWARD; FORWARD is not, nor
 /// weaker: they are incomparable. See [`Compatibility::at_least`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compatibility {
     /// Nothing is checked.
     None,
@@ -583,7 +609,7 @@ impl Compatibility {
     ];
 
     /// The provider's (and Glue's) name, e.g. `BACKWARD_ALL`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Compatibility::None => "NONE",
             Compatibility::Disabled => "DISABLED",
@@ -628,8 +654,7 @@ impl Compatibility {
 }
 
 /// The storage format of a product's table (`mesh_data_product.format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageFormat {
     /// Apache Parquet.
     Parquet,
@@ -644,8 +669,17 @@ pub enum StorageFormat {
 }
 
 impl StorageFormat {
+    /// Every format, in the order the provider documents them.
+    pub const ALL: [StorageFormat; 5] = [
+        StorageFormat::Parquet,
+        StorageFormat::Orc,
+        StorageFormat::Json,
+        StorageFormat::Csv,
+        StorageFormat::Avro,
+    ];
+
     /// The provider's name, e.g. `parquet`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             StorageFormat::Parquet => "parquet",
             StorageFormat::Orc => "orc",
@@ -653,6 +687,77 @@ impl StorageFormat {
             StorageFormat::Csv => "csv",
             StorageFormat::Avro => "avro",
         }
+    }
+}
+
+/// The data format of a product's schema contract in the Glue Schema Registry
+/// (`mesh_data_product.schema_contract.data_format`, the data-product module's `schema_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// Apache Avro schemas.
+    Avro,
+    /// JSON Schema.
+    Json,
+}
+
+impl DataFormat {
+    /// Every format the provider accepts.
+    pub const ALL: [DataFormat; 2] = [DataFormat::Avro, DataFormat::Json];
+
+    /// The provider's (and Glue's) name, e.g. `AVRO`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DataFormat::Avro => "AVRO",
+            DataFormat::Json => "JSON",
+        }
+    }
+}
+
+/// Deserializes a closed set of names (compatibility modes, formats) from a YAML string, with
+/// messages that list the names instead of serde's enum vocabulary.
+macro_rules! deserialize_by_name {
+    ($ty:ty) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const NAMES: &[&str] = &{
+                    let mut names = [""; <$ty>::ALL.len()];
+                    let mut i = 0;
+                    while i < names.len() {
+                        names[i] = <$ty>::ALL[i].as_str();
+                        i += 1;
+                    }
+                    names
+                };
+                struct NameVisitor;
+                impl Visitor<'_> for NameVisitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str(&quoted_list(NAMES))
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
+                        <$ty>::ALL
+                            .into_iter()
+                            .find(|m| m.as_str() == v)
+                            .ok_or_else(|| E::unknown_variant(v, NAMES))
+                    }
+                }
+                deserializer.deserialize_str(NameVisitor)
+            }
+        }
+    };
+}
+
+deserialize_by_name!(Compatibility);
+deserialize_by_name!(StorageFormat);
+deserialize_by_name!(DataFormat);
+
+/// The names as serde lists expected variants: `` `a` or `b` ``, `` one of `a`, `b`, `c` ``.
+fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        many => format!("one of {}", many.join(", ")),
     }
 }
 
@@ -784,7 +889,7 @@ fn problem_from_serde(e: serde_path_to_error::Error<serde_yaml::Error>, text: &s
         .collect();
     let path = e.path().to_string();
     let inner = e.into_inner();
-    let line = inner.location().map(|l| l.line());
+    let mut line = inner.location().map(|l| l.line());
     // serde_yaml's text repeats its own path and the location; keep only the message.
     let mut message = inner.to_string();
     if let Some(loc) = inner.location() {
@@ -799,32 +904,185 @@ fn problem_from_serde(e: serde_path_to_error::Error<serde_yaml::Error>, text: &s
             message = rest.to_string();
         }
     }
-    // Rust type names mean little in a YAML file.
-    for (rust, yaml) in [
-        ("expected u32", "expected a whole number"),
-        ("expected u64", "expected a whole number"),
-        ("expected usize", "expected a whole number"),
-    ] {
-        message = message.replace(rust, yaml);
+    message = plain_words(&message);
+    // The path without serde_path_to_error's `?` for a key that is not a name.
+    let mut field = FieldPath(segments.clone()).to_string();
+    if message.contains("more than one document") {
+        return several_documents(text, line);
     }
-    let mut field = if path == "." { String::new() } else { path };
-    let mut line = line;
-    // serde_yaml places an error raised inside a mapping at the mapping's start; a duplicate key
+    // serde_yaml places an error raised inside a mapping at the mapping's start; a repeated key
     // is better shown where it is repeated.
-    if let Some(key) = message
-        .strip_prefix("duplicate key `")
+    let repeated = ["duplicate key `", "duplicate field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
         .and_then(|m| m.strip_suffix('`'))
-    {
+        .map(str::to_string);
+    if let Some(key) = repeated {
+        line = locate_repeat(text, &segments, &key).or(line);
         let mut at = segments;
-        at.push(Seg::Key(key.to_string()));
-        line = locate(text, &at).or(line);
+        at.push(Seg::Key(key.clone()));
         field = FieldPath(at).to_string();
+        message = format!("`{key}` is given twice; keep one");
     }
     Problem {
         field,
         line,
         message,
     }
+}
+
+/// serde's messages in YAML words: no Rust type names.
+fn plain_words(message: &str) -> String {
+    let mut message = message.to_string();
+    for (name, noun, fields) in STRUCTS.iter().map(|s| s()) {
+        let rust = format!("expected struct {name}");
+        if message.contains(&rust) {
+            let words = format!(
+                "expected a mapping with {noun} fields: {}",
+                fields.join(", ")
+            );
+            message = message.replace(&rust, &words);
+        }
+    }
+    for (rust, yaml) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected field identifier", "expected a field name"),
+        (
+            "invalid type: unit value",
+            "invalid type: an empty value (null)",
+        ),
+    ] {
+        message = message.replace(rust, yaml);
+    }
+    // A struct this table does not know yet still reads as YAML.
+    if let Some(at) = message.find("expected struct ") {
+        message.truncate(at);
+        message.push_str("expected a mapping");
+    }
+    message
+}
+
+/// Each blueprint struct's Rust name, how messages call it, and its YAML fields (read from the
+/// derived `Deserialize`, so they cannot drift from the structs).
+type StructWords = fn() -> (&'static str, &'static str, &'static [&'static str]);
+
+const STRUCTS: &[StructWords] = &[
+    || introspect::<Blueprint>("the blueprint's"),
+    || introspect::<Governance>("the governance"),
+    || introspect::<Ontology>("the ontology"),
+    || introspect::<Regions>("the regions"),
+    || introspect::<ProductPolicy>("the products"),
+    || introspect::<ContractPolicy>("the contract"),
+    || introspect::<SlaPolicy>("the sla"),
+    || introspect::<Domain>("a domain's"),
+    || introspect::<Owner>("an owner's"),
+];
+
+/// The name and fields a derived `Deserialize` passes to `deserialize_struct`.
+fn introspect<T: for<'de> Deserialize<'de>>(
+    noun: &'static str,
+) -> (&'static str, &'static str, &'static [&'static str]) {
+    /// A deserializer that only records what `deserialize_struct` is asked for.
+    struct Recorder<'a>(&'a mut (&'static str, &'static [&'static str]));
+
+    #[derive(Debug)]
+    struct Stop;
+    impl fmt::Display for Stop {
+        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("introspection")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+
+    impl<'de> Deserializer<'de> for Recorder<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = (name, fields);
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    let mut seen: (&'static str, &'static [&'static str]) = ("", &[]);
+    // The error is the point: the recorder stops the derived code once it has named its fields.
+    let _ = T::deserialize(Recorder(&mut seen));
+    (seen.0, noun, seen.1)
+}
+
+/// How many YAML documents the text holds, counting up to 2; 1 when the first is not well-formed
+/// YAML (the typed parse reports that).
+fn well_formed_documents(text: &str) -> usize {
+    let mut documents = serde_yaml::Deserializer::from_str(text);
+    let Some(first) = documents.next() else {
+        return 0;
+    };
+    if de::IgnoredAny::deserialize(first).is_err() {
+        // Not YAML: the typed parse says where.
+        return 1;
+    }
+    // Anything after a good first document is a second one, even a malformed one (content after
+    // a `...` end marker without a `---`).
+    1 + usize::from(documents.next().is_some())
+}
+
+/// The problem of a file holding several YAML documents, at the line the second one starts.
+fn several_documents(text: &str, line: Option<usize>) -> Problem {
+    Problem {
+        field: String::new(),
+        line: second_document_line(text).or(line).or(Some(1)),
+        message: "a blueprint is a single YAML document, and a second one starts here: remove \
+                  this `---` (or `...`) line and what follows, or merge the documents"
+            .into(),
+    }
+}
+
+/// The 1-based line where a second YAML document starts: a `---` after the first document's
+/// content (or its own `---`), or content after a `...` end marker.
+fn second_document_line(text: &str) -> Option<usize> {
+    let mut in_document = false;
+    let mut ended = false;
+    for (i, line) in text.lines().enumerate() {
+        let marker = |m: &str| {
+            line == m || line.starts_with(&format!("{m} ")) || line.starts_with(&format!("{m}\t"))
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%') {
+            continue;
+        }
+        if marker("---") {
+            if in_document || ended {
+                return Some(i + 1);
+            }
+            in_document = true;
+        } else if marker("...") {
+            ended = true;
+            in_document = false;
+        } else if ended {
+            return Some(i + 1);
+        } else {
+            in_document = true;
+        }
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -917,16 +1175,64 @@ fn mapping_key(text: &str) -> Option<&str> {
 /// flow-style `[a, b]` list points at its key).
 fn locate(text: &str, path: &[Seg]) -> Option<usize> {
     let lines: Vec<Option<YamlLine>> = text.lines().map(scan_line).collect();
+    walk(&lines, path).best
+}
+
+/// The 1-based line where `key` is given a second time in the mapping at `parent` (the key
+/// serde refuses as a duplicate); else the parent's line.
+fn locate_repeat(text: &str, parent: &[Seg], key: &str) -> Option<usize> {
+    let lines: Vec<Option<YamlLine>> = text.lines().map(scan_line).collect();
+    let found = walk(&lines, parent);
+    if !found.complete {
+        return found.best;
+    }
+    // The mapping's keys sit at the column of its first key.
+    let first = (found.start..found.end).find_map(|i| lines[i].as_ref());
+    let Some((col, _)) = first.and_then(|l| l.key) else {
+        return found.best;
+    };
+    (found.start..found.end)
+        .filter(|&i| {
+            lines[i]
+                .as_ref()
+                .and_then(|l| l.key)
+                .is_some_and(|(c, k)| c == col && k == key)
+        })
+        .nth(1)
+        .map(|i| i + 1)
+        .or(found.best)
+}
+
+/// Where a walk down a field path ended.
+struct Walk {
+    /// The 1-based line of the deepest part of the path found.
+    best: Option<usize>,
+    /// Whether every part of the path was found.
+    complete: bool,
+    /// The lines (0-based, end exclusive) holding the found node's children.
+    start: usize,
+    end: usize,
+}
+
+fn walk(lines: &[Option<YamlLine>], path: &[Seg]) -> Walk {
     let mut start = 0;
     let mut end = lines.len();
     let mut best = None;
     for seg in path {
         let first = (start..end).find_map(|i| lines[i].as_ref().map(|l| (i, l)));
-        let Some((_, first_line)) = first else { break };
+        let incomplete = Walk {
+            best,
+            complete: false,
+            start,
+            end,
+        };
+        let Some((_, first_line)) = first else {
+            return incomplete;
+        };
         let found = match seg {
             Seg::Key(k) => {
                 let Some((col, _)) = first_line.key else {
-                    break;
+                    return incomplete;
                 };
                 (start..end)
                     .rfind(|&i| {
@@ -938,14 +1244,18 @@ fn locate(text: &str, path: &[Seg]) -> Option<usize> {
                     .map(|i| (i, col))
             }
             Seg::Index(n) => {
-                let Some(col) = first_line.dash else { break };
+                let Some(col) = first_line.dash else {
+                    return incomplete;
+                };
                 (start..end)
                     .filter(|&i| lines[i].as_ref().is_some_and(|l| l.dash == Some(col)))
                     .nth(*n)
                     .map(|i| (i, col))
             }
         };
-        let Some((line, col)) = found else { break };
+        let Some((line, col)) = found else {
+            return incomplete;
+        };
         best = Some(line + 1);
         // The node's children: the following lines indented deeper than the key (or dash).
         let block_end = (line + 1..end)
@@ -958,7 +1268,12 @@ fn locate(text: &str, path: &[Seg]) -> Option<usize> {
         }
         end = block_end;
     }
-    best
+    Walk {
+        best,
+        complete: true,
+        start,
+        end,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1280,7 +1595,8 @@ products:
   name_pattern: "^[a-z][a-z0-9_]{2,62}$"
 contract:
   min_compatibility: BACKWARD
-  format: parquet
+  storage_format: parquet
+  data_format: AVRO
 sla:
   max_freshness_minutes: 1440
 domains:
@@ -1347,7 +1663,8 @@ domains:
             ["public", "internal", "confidential"]
         );
         assert_eq!(b.contract.min_compatibility, Compatibility::Backward);
-        assert_eq!(b.contract.format, StorageFormat::Parquet);
+        assert_eq!(b.contract.storage_format, StorageFormat::Parquet);
+        assert_eq!(b.contract.data_format, DataFormat::Avro);
         assert_eq!(b.domains[1].account_id.0, "777788889999");
         assert_eq!(
             b.bucket_name(&b.domains[0]),
@@ -1367,14 +1684,14 @@ domains:
         let e = parse(&with("\"777788889999\"", "\"7777\"")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "mesh.yaml:32: domains[1].account_id: \"7777\" is not an AWS account id: exactly 12 digits"
+            "mesh.yaml:33: domains[1].account_id: \"7777\" is not an AWS account id: exactly 12 digits"
         );
     }
 
     #[test]
     fn unknown_top_level_field() {
         let p = problem(&with("sla:\n", "colour: blue\nsla:\n"));
-        assert_problem(&p, "colour", 23, "unknown field `colour`");
+        assert_problem(&p, "colour", 24, "unknown field `colour`");
         assert!(p.message.contains("expected one of"), "{p}");
     }
 
@@ -1384,7 +1701,7 @@ domains:
             "      team: finance-data\n",
             "      team: finance-data\n      phone: 1\n",
         ));
-        assert_problem(&p, "domains[1].owner.phone", 35, "unknown field `phone`");
+        assert_problem(&p, "domains[1].owner.phone", 36, "unknown field `phone`");
         // The message does not repeat serde_yaml's own path.
         assert!(p.message.starts_with("unknown field"), "{p}");
     }
@@ -1393,10 +1710,18 @@ domains:
     fn missing_required_field() {
         let p = problem(&with("  - name: finance\n", "  - nom: finance\n"));
         assert_eq!(p.field, "domains[1].nom", "{p}");
-        let p = problem(&with("  format: parquet\n", ""));
+        let p = problem(&with("  storage_format: parquet\n", ""));
         assert_eq!(p.field, "contract", "{p}");
-        assert!(p.message.contains("missing field `format`"), "{p}");
+        assert!(p.message.contains("missing field `storage_format`"), "{p}");
         assert!(p.line.is_some(), "{p}");
+        // No default data format: it cannot change once a schema exists, so it is stated.
+        let p = problem(&with("  data_format: AVRO\n", ""));
+        assert_eq!(p.field, "contract", "{p}");
+        assert!(p.message.contains("missing field `data_format`"), "{p}");
+        // The pre-release name is gone, and says which names exist.
+        let p = problem(&with("  storage_format: parquet\n", "  format: parquet\n"));
+        assert_problem(&p, "contract.format", 22, "unknown field `format`");
+        assert!(p.message.contains("`storage_format`"), "{p}");
         let p = problem(&with("mesh: meshcraft\n", ""));
         assert!(p.message.contains("missing field `mesh`"), "{p}");
         assert_eq!(p.line, Some(1), "{p}");
@@ -1411,14 +1736,14 @@ domains:
         assert_problem(
             &p,
             "sla.max_freshness_minutes",
-            24,
+            25,
             "expected a whole number",
         );
         let p = problem(&with(
             "max_freshness_minutes: 1440",
             "max_freshness_minutes: -5",
         ));
-        assert_problem(&p, "sla.max_freshness_minutes", 24, "-5");
+        assert_problem(&p, "sla.max_freshness_minutes", 25, "-5");
         let p = problem(&with(
             "  required: [sensitivity]",
             "  required: sensitivity",
@@ -1441,7 +1766,7 @@ domains:
         .unwrap();
         assert_eq!(b.domains[0].account_id.0, "044455556666");
         let p = problem(&with("account_id: \"444455556666\"", "account_id: [4444]"));
-        assert_problem(&p, "domains[0].account_id", 27, "a 12-digit AWS account id");
+        assert_problem(&p, "domains[0].account_id", 28, "a 12-digit AWS account id");
     }
 
     #[test]
@@ -1452,7 +1777,7 @@ domains:
         ));
         assert_problem(&p, "governance.account_id", 4, "exactly 12 digits");
         let p = problem(&with("\"777788889999\"", "\"7777888899990\""));
-        assert_problem(&p, "domains[1].account_id", 32, "exactly 12 digits");
+        assert_problem(&p, "domains[1].account_id", 33, "exactly 12 digits");
     }
 
     #[test]
@@ -1471,9 +1796,43 @@ domains:
     }
 
     #[test]
-    fn bad_format() {
-        let p = problem(&with("format: parquet", "format: excel"));
-        assert_problem(&p, "contract.format", 22, "unknown variant `excel`");
+    fn bad_formats() {
+        let p = problem(&with("storage_format: parquet", "storage_format: excel"));
+        assert_problem(
+            &p,
+            "contract.storage_format",
+            22,
+            "unknown variant `excel`, expected one of `parquet`, `orc`, `json`, `csv`, `avro`",
+        );
+        let p = problem(&with("data_format: AVRO", "data_format: avro"));
+        assert_problem(
+            &p,
+            "contract.data_format",
+            23,
+            "unknown variant `avro`, expected `AVRO` or `JSON`",
+        );
+        let p = problem(&with("data_format: AVRO", "data_format: PROTOBUF"));
+        assert_problem(&p, "contract.data_format", 23, "expected `AVRO` or `JSON`");
+        let p = problem(&with("data_format: AVRO", "data_format: {avro: 1}"));
+        assert_problem(
+            &p,
+            "contract.data_format",
+            23,
+            "invalid type: map, expected `AVRO` or `JSON`",
+        );
+        let p = problem(&with(
+            "min_compatibility: BACKWARD",
+            "min_compatibility: [FULL]",
+        ));
+        assert_problem(
+            &p,
+            "contract.min_compatibility",
+            21,
+            "invalid type: sequence, expected one of `NONE`, `DISABLED`",
+        );
+        let b = parse(&with("data_format: AVRO", "data_format: JSON")).unwrap();
+        assert_eq!(b.contract.data_format, DataFormat::Json);
+        assert_eq!(b.contract.data_format.as_str(), "JSON");
     }
 
     #[test]
@@ -1544,7 +1903,7 @@ domains:
         assert_problem(
             &p,
             "domains[1].name",
-            31,
+            32,
             "defined twice (first as domains[0])",
         );
     }
@@ -1555,7 +1914,7 @@ domains:
             "    region: [eu, us]\n",
             "    region: [eu, us]\n    domain: [x]\n",
         ));
-        assert_problem(&p, "ontology.tags.domain", 10, "duplicate key `domain`");
+        assert_problem(&p, "ontology.tags.domain", 10, "`domain` is given twice");
     }
 
     #[test]
@@ -1590,7 +1949,7 @@ domains:
         assert_problem(
             &p,
             "domains[1].name",
-            31,
+            32,
             "not a value of the ontology's `domain` tag",
         );
     }
@@ -1634,7 +1993,7 @@ domains:
             "  allowed: [us-east-1, eu-west-1]\n",
             "  allowed: []\n  allowed: [us-east-1]\n",
         ));
-        assert!(p.message.contains("duplicate field `allowed`"), "{p}");
+        assert_problem(&p, "regions.allowed", 14, "`allowed` is given twice");
     }
 
     #[test]
@@ -1649,7 +2008,7 @@ domains:
             "not a Terraform version constraint",
         );
         let p = problem(&with("  - name: finance\n", "  - name: Finance\n"));
-        assert_problem(&p, "domains[1].name", 31, "not a domain name");
+        assert_problem(&p, "domains[1].name", 32, "not a domain name");
     }
 
     #[test]
@@ -1659,7 +2018,7 @@ domains:
         let e = parse(&text).unwrap_err();
         let fields: Vec<&str> = e.problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["mesh", "domains[1].owner.email"]);
-        assert_eq!(e.problems[1].line, Some(35));
+        assert_eq!(e.problems[1].line, Some(36));
     }
 
     #[test]
@@ -1671,7 +2030,7 @@ domains:
         )
         .replace("  - name: finance\n", &format!("  - name: {long}\n"));
         let p = problem(&text);
-        assert_problem(&p, "domains[1].name", 31, "S3 allows 63");
+        assert_problem(&p, "domains[1].name", 32, "S3 allows 63");
     }
 
     #[test]
@@ -1680,7 +2039,221 @@ domains:
             "max_freshness_minutes: 1440",
             "max_freshness_minutes: 0",
         ));
-        assert_problem(&p, "sla.max_freshness_minutes", 24, "at least 1");
+        assert_problem(&p, "sla.max_freshness_minutes", 25, "at least 1");
+    }
+
+    #[test]
+    fn freshness_bound_within_the_providers() {
+        let b = parse(&with(
+            "max_freshness_minutes: 1440",
+            "max_freshness_minutes: 525600",
+        ))
+        .unwrap();
+        assert_eq!(b.sla.max_freshness_minutes, PROVIDER_MAX_FRESHNESS_MINUTES);
+        let p = problem(&with(
+            "max_freshness_minutes: 1440",
+            "max_freshness_minutes: 525601",
+        ));
+        assert_problem(
+            &p,
+            "sla.max_freshness_minutes",
+            25,
+            "525601 minutes is more than the provider allows",
+        );
+        assert!(p.message.contains("at most 525600 (one year)"), "{p}");
+        // Beyond a u32 it is still a blueprint error, not a panic.
+        let p = problem(&with(
+            "max_freshness_minutes: 1440",
+            "max_freshness_minutes: 99999999999",
+        ));
+        assert_problem(
+            &p,
+            "sla.max_freshness_minutes",
+            25,
+            "expected a whole number",
+        );
+    }
+
+    #[test]
+    fn repeated_fields_point_at_the_repeat() {
+        // In a nested mapping: the second `max_freshness_minutes`, not `sla:` or the first.
+        let p = problem(&with(
+            "  max_freshness_minutes: 1440\n",
+            "  max_freshness_minutes: 1440\n  max_freshness_minutes: 60\n",
+        ));
+        assert_problem(
+            &p,
+            "sla.max_freshness_minutes",
+            26,
+            "`max_freshness_minutes` is given twice; keep one",
+        );
+        assert!(!p.message.contains("duplicate field"), "{p}");
+        // At the top level, even far apart.
+        let p = problem(&format!("{GOOD}mesh: other\n"));
+        assert_problem(&p, "mesh", 37, "`mesh` is given twice");
+        // Three times: serde stops at the second.
+        let p = problem(&with(
+            "  min_compatibility: BACKWARD\n",
+            "  min_compatibility: BACKWARD\n  min_compatibility: FULL\n  min_compatibility: NONE\n",
+        ));
+        assert_problem(&p, "contract.min_compatibility", 22, "given twice");
+        // In a list item, and in a mapping one level down.
+        let p = problem(&with(
+            "    account_id: \"777788889999\"\n",
+            "    account_id: \"777788889999\"\n    name: again\n",
+        ));
+        assert_problem(&p, "domains[1].name", 34, "`name` is given twice");
+        let p = problem(&with(
+            "      team: finance-data\n",
+            "      team: finance-data\n      team: others\n",
+        ));
+        assert_problem(&p, "domains[1].owner.team", 36, "`team` is given twice");
+        // A repeated whole section.
+        let p = problem(&format!("{GOOD}sla:\n  max_freshness_minutes: 5\n"));
+        assert_problem(&p, "sla", 37, "`sla` is given twice");
+        // A repeated tag key (a map, not a struct) reads the same.
+        let p = problem(&with(
+            "    region: [eu, us]\n",
+            "    region: [eu, us]\n    region: [eu]\n",
+        ));
+        assert_problem(&p, "ontology.tags.region", 10, "`region` is given twice");
+    }
+
+    /// Words from Rust or serde's data model that mean nothing in a YAML file.
+    const RUST_WORDS: &[&str] = &[
+        "struct",
+        "identifier",
+        "Blueprint",
+        "Governance",
+        "ContractPolicy",
+        "SlaPolicy",
+        "u32",
+        "unit value",
+        "YAML tag",
+        "variant identifier",
+    ];
+
+    #[track_caller]
+    fn assert_plain(p: &Problem) {
+        for word in RUST_WORDS {
+            assert!(!p.message.contains(word), "{p} names {word:?}");
+        }
+        assert!(!p.field.contains('?'), "{p}");
+    }
+
+    #[test]
+    fn messages_use_yaml_words_not_rust_types() {
+        let p = problem("- a\n- b\n");
+        assert_plain(&p);
+        assert_eq!(p.line, Some(1), "{p}");
+        assert!(
+            p.message.contains(
+                "invalid type: sequence, expected a mapping with the blueprint's fields: mesh, \
+                 provider_version, governance, ontology, regions, products, contract, sla, domains"
+            ),
+            "{p}"
+        );
+        let p = problem("just text\n");
+        assert_plain(&p);
+        assert!(
+            p.message
+                .contains("expected a mapping with the blueprint's fields"),
+            "{p}"
+        );
+        let p = problem("~\n");
+        assert_plain(&p);
+        assert!(p.message.contains("an empty value (null)"), "{p}");
+        // A key that is not a name.
+        let p = problem(&with("mesh: meshcraft\n", "[a]: 1\nmesh: meshcraft\n"));
+        assert_plain(&p);
+        assert_eq!(p.line, Some(1), "{p}");
+        assert!(p.message.contains("expected a field name"), "{p}");
+        // Each section and list item of the wrong shape.
+        let p = problem(&with(
+            "governance:\n  account_id: \"111111111111\"\n",
+            "governance: 5\n",
+        ));
+        assert_plain(&p);
+        assert_problem(
+            &p,
+            "governance",
+            3,
+            "invalid type: integer `5`, expected a mapping with the governance fields: account_id",
+        );
+        let p = problem(&with("  - name: finance\n", "  - finance\n"));
+        assert_plain(&p);
+        assert!(
+            p.message
+                .contains("expected a mapping with a domain's fields: name, account_id, owner"),
+            "{p}"
+        );
+        let p = problem(&with(
+            "sla:\n  max_freshness_minutes: 1440\n",
+            "sla: daily\n",
+        ));
+        assert_plain(&p);
+        assert_problem(&p, "sla", 24, "expected a mapping with the sla fields");
+        let p = problem(&with(
+            "    owner:\n      team: finance-data\n      email: finance-data@example.com\n",
+            "    owner: [finance-data]\n",
+        ));
+        assert_plain(&p);
+        assert!(p.message.contains("an owner's fields: team, email"), "{p}");
+        for (from, to) in [
+            ("ontology:\n", "ontology: 1\nx:\n"),
+            ("regions:\n", "regions: 1\nx:\n"),
+            ("products:\n", "products: 1\nx:\n"),
+            ("contract:\n", "contract: 1\nx:\n"),
+        ] {
+            let p = first_problem(&with(from, to));
+            assert_plain(&p);
+            assert!(p.message.contains("expected a mapping with the"), "{p}");
+        }
+    }
+
+    #[test]
+    fn every_struct_has_plain_words() {
+        for words in STRUCTS {
+            let (name, _, fields) = words();
+            assert!(!name.is_empty() && !fields.is_empty(), "{name}");
+            assert_eq!(
+                plain_words(&format!(
+                    "invalid type: string \"x\", expected struct {name}"
+                )),
+                format!(
+                    "invalid type: string \"x\", expected a mapping with {} fields: {}",
+                    words().1,
+                    fields.join(", ")
+                )
+            );
+        }
+        assert_eq!(
+            plain_words("invalid type: map, expected struct Unknown"),
+            "invalid type: map, expected a mapping"
+        );
+    }
+
+    #[test]
+    fn several_documents_are_refused_with_a_line() {
+        let p = problem(&format!("{GOOD}---\nmesh: second\n"));
+        assert_eq!(p.line, Some(37), "{p}");
+        assert!(p.message.contains("a single YAML document"), "{p}");
+        assert!(p.field.is_empty(), "{p}");
+        // A leading `---` opens the first document; a trailing one starts a second.
+        let p = problem(&format!("---\n{GOOD}---\n"));
+        assert_eq!(p.line, Some(38), "{p}");
+        // After an end marker, content is a second document.
+        let p = problem(&format!("{GOOD}...\nmesh: b\n"));
+        assert_eq!(p.line, Some(38), "{p}");
+        // Reported before the first document's own problems.
+        let p = problem("# the blueprint\nmesh: a\n...\nmesh: b\n");
+        assert_eq!(p.line, Some(4), "{p}");
+        assert!(p.message.contains("a single YAML document"), "{p}");
+        assert_eq!(second_document_line("---\n# c\n\n---\n"), Some(4));
+        assert_eq!(second_document_line("--- # one\na: 1\n"), None);
+        assert_eq!(second_document_line("a: 1\n...\n"), None);
+        // Alone, a leading marker is fine.
+        assert!(parse(&format!("---\n{GOOD}")).is_ok());
     }
 
     #[test]
@@ -1729,9 +2302,9 @@ domains:
         let k = |s: &str| Seg::Key(s.into());
         assert_eq!(
             at(&[k("domains"), Seg::Index(1), k("owner"), k("email")]),
-            Some(35)
+            Some(36)
         );
-        assert_eq!(at(&[k("domains"), Seg::Index(0), k("name")]), Some(26));
+        assert_eq!(at(&[k("domains"), Seg::Index(0), k("name")]), Some(27));
         assert_eq!(
             at(&[k("regions"), k("tag_values"), k("eu-west-1")]),
             Some(17)

@@ -301,6 +301,9 @@ fn policy_is_written_into_the_data_product_validations() {
         r#"contains(["DISABLED", "BACKWARD", "BACKWARD_ALL", "FULL", "FULL_ALL"], var.compatibility)"#,
         "var.freshness_minutes <= 1440",
         r#"for k in ["sensitivity"] : contains(keys(var.lf_tags), k)"#,
+        // The contract policy's data format: the default and the only value allowed.
+        r#"try(contains(["AVRO"], var.schema_format), false)"#,
+        "(contract.data_format in the blueprint)",
     ] {
         assert!(
             variables.contains(expected),
@@ -309,9 +312,71 @@ fn policy_is_written_into_the_data_product_validations() {
     }
     let main = fs::read_to_string(tmp.path().join("data-product/main.tf")).unwrap();
     assert!(main.contains("format        = \"parquet\""), "{main}");
+    assert!(main.contains("data_format   = var.schema_format"), "{main}");
     let domain = fs::read_to_string(tmp.path().join("domain/main.tf")).unwrap();
     assert!(
         domain.contains("bucket      = \"meshcraft-commerce-444455556666\""),
         "{domain}"
     );
+}
+
+/// The example blueprint with `from` replaced by `to` (which must occur).
+fn example_with(from: &str, to: &str) -> String {
+    let text = fs::read_to_string(example_blueprint()).unwrap();
+    assert!(
+        text.contains(from),
+        "test bug: {from:?} not in the example blueprint"
+    );
+    text.replace(from, to)
+}
+
+fn render(text: &str) -> generate::Files {
+    let blueprint = Blueprint::parse(text, "mesh.yaml").unwrap_or_else(|e| panic!("{e}"));
+    generate::render(&blueprint).unwrap()
+}
+
+/// The `schema_format` variable block of the data-product module.
+fn schema_format_block(files: &generate::Files) -> String {
+    let variables = &files["data-product/variables.tf"];
+    let start = variables
+        .find("variable \"schema_format\"")
+        .expect("schema_format variable");
+    let end = variables[start..].find("\n}\n").unwrap() + start;
+    variables[start..end].to_string()
+}
+
+#[test]
+fn the_contract_policy_sets_the_schema_data_format() {
+    let avro = schema_format_block(&render(&example_with("x", "x")));
+    assert!(avro.contains("default     = \"AVRO\""), "{avro}");
+    assert!(
+        avro.contains("contains([\"AVRO\"], var.schema_format)"),
+        "{avro}"
+    );
+    let json = render(&example_with("data_format: AVRO", "data_format: JSON"));
+    let block = schema_format_block(&json);
+    assert!(block.contains("default     = \"JSON\""), "{block}");
+    assert!(
+        block.contains("contains([\"JSON\"], var.schema_format)"),
+        "{block}"
+    );
+    assert!(!block.contains("AVRO"), "{block}");
+    assert!(
+        block.contains(
+            "The schema format (schema_format) must be JSON: the mesh's contract policy \
+             (contract.data_format in the blueprint) sets every product's data format."
+        ),
+        "{block}"
+    );
+    let readme = &json["data-product/README.md"];
+    assert!(
+        readme.contains("| The contract's data format is the mesh's | `schema_format` | `JSON` |"),
+        "{readme}"
+    );
+    // The storage format stays fixed in main.tf.
+    let orc = render(&example_with(
+        "storage_format: parquet",
+        "storage_format: orc",
+    ));
+    assert!(orc["data-product/main.tf"].contains("format        = \"orc\""));
 }

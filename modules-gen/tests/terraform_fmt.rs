@@ -82,7 +82,8 @@ products:
   name_pattern: '^[a-z]\w{2,30}$'
 contract:
   min_compatibility: FORWARD
-  format: orc
+  storage_format: orc
+  data_format: JSON
 sla:
   max_freshness_minutes: 30
 domains:

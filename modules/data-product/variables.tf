@@ -112,12 +112,12 @@ variable "compatibility" {
 
 variable "schema_format" {
   type        = string
-  description = "The registry schema's format: AVRO or JSON. Cannot change once the schema exists."
+  description = "The schema contract's data format in the Glue Schema Registry: AVRO, the mesh's contract policy (the blueprint's contract.data_format). Cannot change once the schema exists."
   default     = "AVRO"
 
   validation {
-    condition     = try(contains(["AVRO", "JSON"], var.schema_format), false)
-    error_message = "The schema format must be AVRO or JSON."
+    condition     = try(contains(["AVRO"], var.schema_format), false)
+    error_message = "The schema format (schema_format) must be AVRO: the mesh's contract policy (contract.data_format in the blueprint) sets every product's data format."
   }
 }
 

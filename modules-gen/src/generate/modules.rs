@@ -244,7 +244,8 @@ impl<'a> Facts<'a> {
             "example_product": self.bp.products.example_name,
             "name_pattern": self.bp.products.name_pattern,
             "min_compatibility": self.bp.contract.min_compatibility.as_str(),
-            "format": self.bp.contract.format.as_str(),
+            "storage_format": self.bp.contract.storage_format.as_str(),
+            "data_format": self.bp.contract.data_format.as_str(),
             "max_freshness_minutes": self.bp.sla.max_freshness_minutes,
             "sensitivity_tag": self.bp.ontology.sensitivity_tag,
             "sensitivity_levels": self.bp.ontology.sensitivity_levels(),
@@ -587,6 +588,7 @@ fn data_product(facts: &Facts) -> ModuleSpec {
         .map(Compatibility::as_str)
         .collect();
     let max = bp.sla.max_freshness_minutes;
+    let data_format = bp.contract.data_format.as_str();
 
     let mut lf_tags = var(
         "lf_tags",
@@ -776,12 +778,22 @@ fn data_product(facts: &Facts) -> ModuleSpec {
         var(
             "schema_format",
             "string",
-            "The registry schema's format: AVRO or JSON. Cannot change once the schema exists.",
+            format!(
+                "The schema contract's data format in the Glue Schema Registry: {data_format}, \
+                 the mesh's contract policy (the blueprint's contract.data_format). Cannot change \
+                 once the schema exists."
+            ),
         )
-        .default(hcl::string("AVRO"))
+        .default(hcl::string(data_format))
         .check(
-            "contains([\"AVRO\", \"JSON\"], var.schema_format)",
-            "The schema format must be AVRO or JSON.",
+            format!(
+                "contains({}, var.schema_format)",
+                hcl::string_list(&[data_format])
+            ),
+            format!(
+                "The schema format (schema_format) must be {data_format}: the mesh's contract \
+                 policy (contract.data_format in the blueprint) sets every product's data format."
+            ),
         ),
         var(
             "registry",
