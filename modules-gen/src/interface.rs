@@ -630,7 +630,7 @@ fn compare_lists(
             }
             // More elements means more conditions that must all hold (alltrue), or more chances
             // for one to hold (anytrue); a filter passing more elements acts the same way.
-            let more_elements = !all == positive;
+            let more_elements = all != positive;
             let collection = if a.key_var.is_none() {
                 Role::Members(more_elements)
             } else {

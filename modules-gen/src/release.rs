@@ -4,38 +4,62 @@
 //! # The rules
 //!
 //! MAJOR, because a caller's configuration that worked may now fail:
-//! - a variable or output removed (a rename is a removal plus an addition; when an added one has
-//!   the same type and description, or for outputs the same description and sensitivity, the
-//!   reason says it looks renamed);
-//! - a new variable without a default (required);
+//! - a variable or output removed, or renamed (a rename is a removal plus an addition; when an
+//!   added one has the same type and description, or for outputs the same description and
+//!   sensitivity, the reason says it looks renamed);
+//! - a new required variable: added without a default, or an existing variable's default
+//!   removed;
 //! - a variable's type changed (any change, even a widening one: type conversions differ);
-//! - a variable's default removed (it becomes required);
-//! - a variable's `nullable` going from true (or absent) to false;
-//! - a validation narrowed: any validation condition in the new version that was not in the old
-//!   one (a condition added, or one changed, which is a removal plus an addition);
-//! - an output becoming sensitive (callers must then mark what they derive from it sensitive).
+//! - a validation narrowed: a condition added, or one changed so that it may reject a value it
+//!   accepted (see below).
 //!
-//! MINOR, because the module accepts or offers more and every old call still works:
-//! - a new variable with a default, or a new output;
-//! - a variable gaining a default (it becomes optional), or becoming nullable;
-//! - validations relaxed: conditions only removed, never added. Our choice: removing a condition
-//!   only widens the accepted inputs, so it is not breaking, but it is more than a fix.
+//! Where we are stricter than that list, also MAJOR because they break callers:
+//! - an output becoming sensitive (a caller that shows it, or uses it where sensitive values are
+//!   not allowed, fails until it marks what it derives from it sensitive);
+//! - a variable becoming non-nullable (`nullable = false` where it was true or absent: a caller
+//!   passing `null` now gets the default instead, or an error when there is none).
 //!
-//! PATCH: anything else that changed: descriptions, validation error messages, defaults' values,
-//! `sensitive` on variables, an output no longer sensitive, resource bodies, README, examples.
+//! MINOR, because the module offers more and every old call still works: a new optional
+//! variable (with a default), a new output.
+//!
+//! PATCH: anything else that changed, including what only widens the accepted inputs: a
+//! validation widened or removed, a default added (the variable becomes optional) or changed, a
+//! variable becoming nullable, `sensitive` on a variable, an output no longer sensitive,
+//! descriptions, validation error messages, resource bodies, README, examples.
 //!
 //! No release: the module's files (CHANGELOG.md aside) are byte-identical to the published zip.
 //! First release (nothing published): 1.0.0.
+//!
+//! # Validations
+//!
+//! A variable's validations all must hold, so the new set accepts at least what the old one did
+//! when every new condition accepts at least what some old condition accepted. Conditions found
+//! unchanged in both are set aside. Each remaining new condition is compared with the remaining
+//! old ones by [`compare_conditions`] (a structural comparison on the HCL expression tree, which
+//! knows that adding a value to an allowed list or raising an upper bound widens): when it widens
+//! one of them, that is a PATCH "validation widened"; otherwise it is a MAJOR "validation
+//! narrowed", either changed from the old condition it narrows (or that stood at the same place)
+//! or added. We pair by meaning rather than by error message because a message usually lists the
+//! allowed values and so changes with them. Old conditions left unpaired were removed: PATCH.
+//! What the comparison cannot tell counts as narrowed.
 //!
 //! # Versions and the store
 //!
 //! A module's version is the first `## X.Y.Z` heading of its CHANGELOG.md; the store's is the
 //! highest version in its index. `release` compares against the store's zip of that version
-//! (checking its sha256), and insists both agree: a CHANGELOG ahead of the store means a release
-//! was cut but not published, and `release` refuses (publish first) rather than stacking a second
-//! unpublished version whose reasons would be measured against the wrong base. A store ahead of
-//! the CHANGELOG means the working copy is stale, also refused. All modules are checked before
-//! any CHANGELOG is written.
+//! (checking its sha256):
+//!
+//! - CHANGELOG at the store's version: the next version is the store's plus the bump, and its
+//!   entry is added on top.
+//! - CHANGELOG ahead of the store (a release cut but not published): the top entry is
+//!   recomputed against the store's version and replaced, so `release` can be run again after
+//!   more changes and stays idempotent until `publish`. The entry below it must be the store's
+//!   version (else `--from` points at the wrong store). When nothing changed since the store's
+//!   version any more, the unpublished entry is removed.
+//! - Store ahead of the CHANGELOG: the working copy is stale; refused.
+//!
+//! `publish` makes the same comparison and refuses a version whose step from the store's is
+//! smaller than the changes need. All modules are checked before any CHANGELOG is written.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -43,7 +67,7 @@ use std::path::{Path, PathBuf};
 
 use semver::Version;
 
-use crate::interface::{Interface, Output, Variable};
+use crate::interface::{compare_conditions, ConditionChange, Interface, Output, Variable};
 use crate::publish::{self, Store};
 
 /// Arguments of `mesh-modules release`.
@@ -113,6 +137,15 @@ pub struct Change {
     pub bump: Bump,
     /// Human-readable reasons, e.g. `variable "name" removed`.
     pub reasons: Vec<String>,
+    /// How many of the first `reasons` need `bump` (the others need less).
+    pub decisive: usize,
+}
+
+impl Change {
+    /// The reasons that need the full bump.
+    pub fn decisive_reasons(&self) -> &[String] {
+        &self.reasons[..self.decisive.min(self.reasons.len())]
+    }
 }
 
 /// Collects reasons with their bump and orders them.
@@ -127,8 +160,10 @@ impl Reasons {
     fn into_change(mut self) -> Change {
         // Stable: within a bump, reasons keep their (name) order.
         self.0.sort_by_key(|(bump, _)| std::cmp::Reverse(*bump));
+        let bump = self.0.first().map_or(Bump::Patch, |(bump, _)| *bump);
         Change {
-            bump: self.0.first().map_or(Bump::Patch, |(bump, _)| *bump),
+            bump,
+            decisive: self.0.iter().filter(|(b, _)| *b == bump).count(),
             reasons: self.0.into_iter().map(|(_, reason)| reason).collect(),
         }
     }
@@ -198,7 +233,7 @@ fn compare_variable(name: &str, before: &Variable, after: &Variable, reasons: &m
     }
     match (&before.default, &after.default) {
         (Some(_), None) => push(Bump::Major, "default removed (now required)".into()),
-        (None, Some(_)) => push(Bump::Minor, "default added (now optional)".into()),
+        (None, Some(_)) => push(Bump::Patch, "default added (now optional)".into()),
         (Some(a), Some(b)) if a != b => {
             push(Bump::Patch, format!("default changed from {a} to {b}"))
         }
@@ -206,38 +241,11 @@ fn compare_variable(name: &str, before: &Variable, after: &Variable, reasons: &m
     }
     match (before.is_nullable(), after.is_nullable()) {
         (true, false) => push(Bump::Major, "no longer nullable".into()),
-        (false, true) => push(Bump::Minor, "now nullable".into()),
+        (false, true) => push(Bump::Patch, "now nullable".into()),
         _ => {}
     }
-    let (old_conditions, new_conditions) = (before.conditions(), after.conditions());
-    let added: Vec<&str> = new_conditions
-        .difference(&old_conditions)
-        .copied()
-        .collect();
-    let removed: Vec<&str> = old_conditions
-        .difference(&new_conditions)
-        .copied()
-        .collect();
-    match (added.as_slice(), removed.as_slice()) {
-        ([], []) => {}
-        ([], removed) => push(
-            Bump::Minor,
-            format!(
-                "validation relaxed (condition removed: {})",
-                removed.join("; ")
-            ),
-        ),
-        ([new], [old]) => push(
-            Bump::Major,
-            format!("validation narrowed (condition changed from {old} to {new})"),
-        ),
-        (added, _) => push(
-            Bump::Major,
-            format!(
-                "validation narrowed (condition added: {})",
-                added.join("; ")
-            ),
-        ),
+    for (bump, what) in compare_validations(before, after) {
+        push(bump, what);
     }
     let messages = |v: &Variable| -> BTreeMap<String, String> {
         v.validations
@@ -260,6 +268,77 @@ fn compare_variable(name: &str, before: &Variable, after: &Variable, reasons: &m
         (true, false) => push(Bump::Patch, "no longer sensitive".into()),
         _ => {}
     }
+}
+
+/// The validation changes of a variable, by the rules in the module documentation.
+fn compare_validations(before: &Variable, after: &Variable) -> Vec<(Bump, String)> {
+    // In file order, so that "the same place" means something.
+    let only_in = |variable: &Variable, other: &Variable| -> Vec<String> {
+        let others = other.conditions();
+        let mut seen = std::collections::BTreeSet::new();
+        variable
+            .validations
+            .iter()
+            .map(|v| v.condition.clone())
+            .filter(|c| !others.contains(c.as_str()) && seen.insert(c.clone()))
+            .collect()
+    };
+    let removed = only_in(before, after);
+    let added = only_in(after, before);
+    let mut paired = vec![false; removed.len()];
+    let mut changes = Vec::new();
+    for (position, new) in added.iter().enumerate() {
+        let verdicts: Vec<ConditionChange> = removed
+            .iter()
+            .map(|old| compare_conditions(old, new))
+            .collect();
+        let find = |wanted: ConditionChange| verdicts.iter().position(|v| *v == wanted);
+        let (bump, what, counterpart, note) = if let Some(i) = find(ConditionChange::Same) {
+            (
+                Bump::Patch,
+                "validation condition rewritten with the same meaning",
+                Some(i),
+                "",
+            )
+        } else if let Some(i) = find(ConditionChange::Widened) {
+            (Bump::Patch, "validation widened", Some(i), "")
+        } else if let Some(i) = find(ConditionChange::Narrowed) {
+            (Bump::Major, "validation narrowed", Some(i), "")
+        } else if position < removed.len() && !paired[position] {
+            // The condition at the same place changed beyond what the comparison can tell.
+            let note = "; counted as narrowed because it is not provably wider";
+            (Bump::Major, "validation narrowed", Some(position), note)
+        } else {
+            (Bump::Major, "validation narrowed", None, "")
+        };
+        let what = match counterpart {
+            Some(i) => {
+                paired[i] = true;
+                format!(
+                    "{what} (condition changed from {} to {new}{note})",
+                    removed[i]
+                )
+            }
+            None => format!("{what} (condition added: {new})"),
+        };
+        changes.push((bump, what));
+    }
+    let unpaired: Vec<&str> = removed
+        .iter()
+        .zip(&paired)
+        .filter(|(_, paired)| !**paired)
+        .map(|(old, _)| old.as_str())
+        .collect();
+    if !unpaired.is_empty() {
+        changes.push((
+            Bump::Patch,
+            format!(
+                "validation relaxed (condition removed: {})",
+                unpaired.join("; ")
+            ),
+        ));
+    }
+    changes
 }
 
 fn compare_outputs(old: &Interface, new: &Interface, reasons: &mut Reasons) {
@@ -348,13 +427,37 @@ pub fn current_version(module_dir: &Path) -> Result<Option<Version>, String> {
 
 /// The version of the first `## ` heading of a CHANGELOG text (`None` when there is none).
 pub fn changelog_version(text: &str) -> Result<Option<Version>, String> {
-    let Some(heading) = text.lines().find_map(|line| line.strip_prefix("## ")) else {
-        return Ok(None);
-    };
-    let word = heading.split_whitespace().next().unwrap_or("");
-    Version::parse(word).map(Some).map_err(|e| {
-        format!("the first heading `## {heading}` does not start with a semver version ({e})")
-    })
+    Ok(changelog_versions(text, 1)?.into_iter().next())
+}
+
+/// The versions of the first `count` `## ` headings of a CHANGELOG text, newest first; each
+/// heading must start with a semver version.
+pub fn changelog_versions(text: &str, count: usize) -> Result<Vec<Version>, String> {
+    entry_offsets(text)
+        .into_iter()
+        .take(count)
+        .map(|offset| {
+            let line = text[offset..].lines().next().unwrap_or("");
+            let heading = line.strip_prefix("## ").unwrap_or(line);
+            let word = heading.split_whitespace().next().unwrap_or("");
+            Version::parse(word).map_err(|e| {
+                format!("the heading `## {heading}` does not start with a semver version ({e})")
+            })
+        })
+        .collect()
+}
+
+/// The byte offsets of the `## ` heading lines (the entries) of a CHANGELOG text.
+fn entry_offsets(text: &str) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            offsets.push(offset);
+        }
+        offset += line.len();
+    }
+    offsets
 }
 
 /// The CHANGELOG entry for a release.
@@ -400,6 +503,27 @@ pub fn prepend_entry(existing: Option<&str>, entry: &str) -> String {
     }
     out.push_str(entry);
     out
+}
+
+/// `text` (a CHANGELOG.md) with its newest entry replaced by `entry` (added under the title when
+/// there is no entry).
+pub fn replace_top_entry(text: &str, entry: &str) -> String {
+    let offsets = entry_offsets(text);
+    match (offsets.first(), offsets.get(1)) {
+        (None, _) => prepend_entry(Some(text), entry),
+        (Some(&start), Some(&next)) => format!("{}{entry}\n{}", &text[..start], &text[next..]),
+        (Some(&start), None) => format!("{}{entry}", &text[..start]),
+    }
+}
+
+/// `text` (a CHANGELOG.md) without its newest entry.
+pub fn remove_top_entry(text: &str) -> String {
+    let offsets = entry_offsets(text);
+    match (offsets.first(), offsets.get(1)) {
+        (None, _) => text.to_string(),
+        (Some(&start), Some(&next)) => format!("{}{}", &text[..start], &text[next..]),
+        (Some(&start), None) => text[..start].to_string(),
+    }
 }
 
 /// Checks a `YYYY-MM-DD` date.
@@ -463,8 +587,53 @@ pub struct Plan {
     pub dir: PathBuf,
     /// The last published version, if any.
     pub published: Option<Version>,
-    /// The new version and why; `None` when nothing changed.
+    /// The unpublished version at the top of CHANGELOG.md, whose entry this release replaces
+    /// (or removes, when nothing is left to release).
+    pub replaces: Option<Version>,
+    /// The new version and why; `None` when nothing changed since the published version.
     pub release: Option<(Version, Change)>,
+}
+
+/// The module's last published version in the store's `index`, and how the module's current
+/// `files` changed since (`None` when nothing changed, CHANGELOG.md aside). `None` when the
+/// module was never published. The zip is found from the module and version, not from the
+/// index's `file`, and must match the index's sha256.
+pub async fn changes_since_published(
+    store: &Store,
+    index: &publish::Index,
+    name: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Option<(Version, Option<Change>)>, String> {
+    let Some(entry) = index.entry_latest(name) else {
+        return Ok(None);
+    };
+    let version = Version::parse(&entry.version)
+        .map_err(|e| format!("module {name}: index version {:?}: {e}", entry.version))?;
+    let key = publish::zip_key(name, &version);
+    let zip = store.get(&key).await?.ok_or_else(|| {
+        format!(
+            "module {name}: the index lists {version} but {} is missing",
+            store.object_url(&key)
+        )
+    })?;
+    if publish::sha256_hex(&zip) != entry.sha256 {
+        return Err(format!(
+            "module {name}: {} does not match the sha256 in the index",
+            store.object_url(&key)
+        ));
+    }
+    let old = publish::unzip_files(&zip).map_err(|e| format!("module {name} {version}: {e}"))?;
+    let change = compare_modules(&old, files).map_err(|e| format!("module {name}: {e}"))?;
+    Ok(Some((version, change)))
+}
+
+fn read_changelog(dir: &Path) -> Result<Option<String>, String> {
+    let path = dir.join(CHANGELOG);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Decides the release of one module against the store's `index` (see the module
@@ -475,82 +644,78 @@ async fn plan_module(
     name: &str,
     dir: &Path,
 ) -> Result<Plan, String> {
-    let changelog = current_version(dir)?;
+    let versions = match read_changelog(dir)? {
+        Some(text) => changelog_versions(&text, 2)
+            .map_err(|e| format!("{}: {e}", dir.join(CHANGELOG).display()))?,
+        None => Vec::new(),
+    };
     let files = publish::module_files(dir)?;
     // Even a first release must be a module Terraform can read.
     Interface::from_file_bytes(&files).map_err(|e| format!("module {name}: {e}"))?;
-    let entry = index.entry_latest(name);
-    let published = index.latest(name);
-    let plan = |published: Option<Version>, release| Plan {
-        module: name.to_string(),
-        dir: dir.to_path_buf(),
-        published,
-        release,
+    let show = |v: Option<&Version>| v.map_or_else(|| "none".to_string(), ToString::to_string);
+    let replaces = match (versions.first(), index.latest(name)) {
+        (None, None) => None,
+        (None, Some(remote)) => {
+            return Err(format!(
+                "module {name}: {} already has {remote} but {} has no CHANGELOG.md; restore it \
+                 from the published zip",
+                store.describe(),
+                dir.display()
+            ))
+        }
+        (Some(local), Some(remote)) if *local == remote => None,
+        (Some(local), Some(remote)) if *local < remote => {
+            return Err(format!(
+                "module {name}: {} already has {remote}, newer than {local} in CHANGELOG.md; \
+                 update the working copy",
+                store.describe()
+            ))
+        }
+        (Some(local), remote) => {
+            // Released but not published: the entry is recomputed, measured from the entry
+            // below it, which must be what the store has.
+            let below = versions.get(1);
+            if below != remote.as_ref() {
+                return Err(format!(
+                    "module {name}: {local} in CHANGELOG.md is not published and the entry below \
+                     it is {}, but the latest version in {} is {}; point --from at the store the \
+                     module is published to",
+                    show(below),
+                    store.describe(),
+                    show(remote.as_ref())
+                ));
+            }
+            Some(local.clone())
+        }
     };
-    match (changelog, published, entry) {
-        (None, None, _) => Ok(plan(
+    let (published, release) = match changes_since_published(store, index, name, &files).await? {
+        None => (
             None,
             Some((
                 Version::new(1, 0, 0),
                 Change {
                     bump: Bump::Major,
                     reasons: vec!["first release".into()],
+                    decisive: 1,
                 },
             )),
-        )),
-        (Some(local), None, _) => Err(format!(
-            "module {name}: CHANGELOG.md is at {local} but {} has no published version of it; \
-             run `mesh-modules publish --to {}` first (or point --from at the store it was \
-             published to)",
-            store.describe(),
-            store.describe()
-        )),
-        (None, Some(remote), _) => Err(format!(
-            "module {name}: {} already has {remote} but {} has no CHANGELOG.md; restore it from \
-             the published zip",
-            store.describe(),
-            dir.display()
-        )),
-        (Some(local), Some(remote), Some(entry)) => {
-            if local > remote {
-                return Err(format!(
-                    "module {name}: {local} is released in CHANGELOG.md but not published (the \
-                     store has {remote}); run `mesh-modules publish --to {}` first",
-                    store.describe()
-                ));
-            }
-            if local < remote {
-                return Err(format!(
-                    "module {name}: {} already has {remote}, newer than {local} in CHANGELOG.md; \
-                     update the working copy",
-                    store.describe()
-                ));
-            }
-            let zip = store.get(&entry.file).await?.ok_or_else(|| {
-                format!(
-                    "module {name}: the index lists {remote} but {} is missing",
-                    store.object_url(&entry.file)
-                )
-            })?;
-            if publish::sha256_hex(&zip) != entry.sha256 {
-                return Err(format!(
-                    "module {name}: {} does not match the sha256 in the index",
-                    store.object_url(&entry.file)
-                ));
-            }
-            let old =
-                publish::unzip_files(&zip).map_err(|e| format!("module {name} {remote}: {e}"))?;
-            let change =
-                compare_modules(&old, &files).map_err(|e| format!("module {name}: {e}"))?;
-            let release = change.map(|change| (change.bump.apply(&remote), change));
-            Ok(plan(Some(remote), release))
-        }
-        (Some(_), Some(_), None) => Err(format!("module {name}: inconsistent index")),
-    }
+        ),
+        Some((remote, change)) => (
+            Some(remote.clone()),
+            change.map(|change| (change.bump.apply(&remote), change)),
+        ),
+    };
+    Ok(Plan {
+        module: name.to_string(),
+        dir: dir.to_path_buf(),
+        published,
+        replaces,
+        release,
+    })
 }
 
 /// Runs `release`: plans every selected module, prints each decision, and (unless `--dry-run`)
-/// prepends the CHANGELOG entries. Nothing is written when any module fails.
+/// writes the CHANGELOG entries. Nothing is written when any module fails.
 pub fn run(args: &ReleaseArgs) -> Result<(), String> {
     let date = match &args.date {
         Some(date) => parse_date(date)?,
@@ -586,8 +751,21 @@ pub fn run(args: &ReleaseArgs) -> Result<(), String> {
             .published
             .as_ref()
             .map_or_else(|| "unreleased".to_string(), ToString::to_string);
+        let path = plan.dir.join(CHANGELOG);
+        let existing = read_changelog(&plan.dir)?;
         let Some((version, change)) = &plan.release else {
-            println!("{}: {published}, unchanged: no release needed", plan.module);
+            match &plan.replaces {
+                None => println!("{}: {published}, unchanged: no release needed", plan.module),
+                Some(unpublished) => println!(
+                    "{}: {published}, unchanged: no release needed (removing the unpublished \
+                     {unpublished} entry from CHANGELOG.md)",
+                    plan.module
+                ),
+            }
+            if let (Some(_), Some(text), false) = (&plan.replaces, &existing, args.dry_run) {
+                std::fs::write(&path, remove_top_entry(text))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
             continue;
         };
         let kind = if plan.published.is_none() {
@@ -595,22 +773,26 @@ pub fn run(args: &ReleaseArgs) -> Result<(), String> {
         } else {
             change.bump.to_string()
         };
-        println!("{}: {published} -> {version} ({kind})", plan.module);
+        match &plan.replaces {
+            None => println!("{}: {published} -> {version} ({kind})", plan.module),
+            Some(unpublished) => println!(
+                "{}: {published} -> {version} ({kind}), replacing the unpublished {unpublished} \
+                 entry in CHANGELOG.md",
+                plan.module
+            ),
+        }
         for reason in &change.reasons {
             println!("  - {reason}");
         }
         if args.dry_run {
             continue;
         }
-        let path = plan.dir.join(CHANGELOG);
-        let existing = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
         let entry = changelog_entry(version, &date, change, plan.published.is_none());
-        std::fs::write(&path, prepend_entry(existing.as_deref(), &entry))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = match (&plan.replaces, existing.as_deref()) {
+            (Some(_), Some(text)) => replace_top_entry(text, &entry),
+            (_, existing) => prepend_entry(existing, &entry),
+        };
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if args.dry_run {
         println!("dry run: no CHANGELOG.md written");
@@ -757,14 +939,14 @@ output "table_arn" {
     }
 
     #[test]
-    fn removed_validation_is_minor() {
+    fn removed_validation_is_patch() {
         let after = BASE.replace(
             "  validation {\n    condition     = can(regex(\"^[a-z_]+$\", var.name))\n    error_message = \"snake_case only.\"\n  }\n",
             "",
         );
         check(
             &after,
-            Bump::Minor,
+            Bump::Patch,
             "variable \"name\": validation relaxed (condition removed: can(regex(\"^[a-z_]+$\", var.name)))",
         );
     }
@@ -789,7 +971,7 @@ output "table_arn" {
         let after = BASE.replace("  nullable    = false\n", "");
         check(
             &after,
-            Bump::Minor,
+            Bump::Patch,
             "variable \"sensitivity\": now nullable",
         );
     }
@@ -817,14 +999,14 @@ output "table_arn" {
     }
 
     #[test]
-    fn gaining_a_default_is_minor() {
+    fn gaining_a_default_is_patch() {
         let after = BASE.replace(
             "  description = \"The product name.\"\n",
             "  description = \"The product name.\"\n  default     = \"x\"\n",
         );
         check(
             &after,
-            Bump::Minor,
+            Bump::Patch,
             "variable \"name\": default added (now optional)",
         );
     }
@@ -859,7 +1041,8 @@ output "table_arn" {
             change,
             Change {
                 bump: Bump::Patch,
-                reasons: vec![]
+                reasons: vec![],
+                decisive: 0,
             }
         );
     }
@@ -960,6 +1143,7 @@ output "table_arn" {
         let change = Change {
             bump: Bump::Major,
             reasons: vec!["first release".into()],
+            decisive: 1,
         };
         let entry = changelog_entry(&Version::new(1, 0, 0), "2026-11-24", &change, true);
         assert_eq!(
@@ -989,6 +1173,7 @@ output "table_arn" {
         let change = Change {
             bump: Bump::Minor,
             reasons: vec!["output \"x\" added".into()],
+            decisive: 1,
         };
         let entry = changelog_entry(&Version::new(1, 1, 0), "2026-02-01", &change, false);
         let text = prepend_entry(Some(existing), &entry);
@@ -1024,5 +1209,271 @@ output "table_arn" {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_416), (2025, 11, 24));
         assert!(parse_date(&today_utc()).is_ok());
+    }
+
+    // ----- blueprint-like changes on the generated modules' variables ----------------------
+
+    const DATA_PRODUCT: &str = include_str!("../tests/fixtures/data-product-variables.tf");
+    const DOMAIN: &str = include_str!("../tests/fixtures/domain-variables.tf");
+    const CONSUMER_ACCESS: &str = include_str!("../tests/fixtures/consumer-access-variables.tf");
+
+    /// The change from `before` to `before` with each `(from, to)` replaced (every `from` must
+    /// occur).
+    fn edit(before: &str, edits: &[(&str, &str)]) -> Change {
+        let mut after = before.to_string();
+        for (from, to) in edits {
+            assert!(after.contains(from), "{from:?} not found");
+            after = after.replace(from, to);
+        }
+        compare(&module(before), &module(&after))
+    }
+
+    fn has_reason(change: &Change, prefix: &str) -> bool {
+        change.reasons.iter().any(|r| r.starts_with(prefix))
+    }
+
+    #[test]
+    fn blueprint_additions_are_not_major() {
+        // A region allowed.
+        let change = edit(
+            DATA_PRODUCT,
+            &[
+                (
+                    "\"us-east-1\", \"eu-west-1\"]",
+                    "\"us-east-1\", \"eu-west-1\", \"ap-south-1\"]",
+                ),
+                ("us-east-1, eu-west-1", "us-east-1, eu-west-1, ap-south-1"),
+            ],
+        );
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        assert!(has_reason(&change, "variable \"region\": validation widened (condition changed from try(contains([\"us-east-1\", \"eu-west-1\"], var.region), false) to "), "{change:#?}");
+        assert!(
+            has_reason(
+                &change,
+                "variable \"region\": validation error message changed"
+            ) || has_reason(&change, "variable \"region\": description changed")
+        );
+
+        // A domain added.
+        let change = edit(
+            DATA_PRODUCT,
+            &[
+                (
+                    "[\"commerce\", \"finance\"]",
+                    "[\"commerce\", \"finance\", \"logistics\"]",
+                ),
+                ("commerce, finance", "commerce, finance, logistics"),
+            ],
+        );
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        assert!(
+            has_reason(&change, "variable \"domain\": validation widened"),
+            "{change:#?}"
+        );
+
+        // A tag value added (in the column tags' lookup and in the sensitivity check).
+        let change = edit(
+            DATA_PRODUCT,
+            &[
+                ("\"confidential\"]", "\"confidential\", \"restricted\"]"),
+                (
+                    "internal, confidential",
+                    "internal, confidential, restricted",
+                ),
+            ],
+        );
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        assert!(
+            has_reason(&change, "variable \"columns\": validation widened"),
+            "{change:#?}"
+        );
+        assert!(
+            has_reason(&change, "variable \"lf_tags\": validation widened"),
+            "{change:#?}"
+        );
+
+        // A larger freshness bound.
+        let change = edit(DATA_PRODUCT, &[("1440", "2880")]);
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        assert!(
+            has_reason(
+                &change,
+                "variable \"freshness_minutes\": validation widened"
+            ),
+            "{change:#?}"
+        );
+
+        // A tag key allowed on domains and a domain in grant expressions.
+        let change = edit(
+            CONSUMER_ACCESS,
+            &[("\"customer\"]", "\"customer\", \"marketing\"]")],
+        );
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        assert!(
+            has_reason(&change, "variable \"tag_grants\": validation widened"),
+            "{change:#?}"
+        );
+        let change = edit(
+            DOMAIN,
+            &[("\"confidential\"] }", "\"confidential\", \"restricted\"] }")],
+        );
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+    }
+
+    #[test]
+    fn blueprint_removals_are_major() {
+        let narrowed = |change: &Change, variable: &str| {
+            assert_eq!(change.bump, Bump::Major, "{change:#?}");
+            assert!(
+                has_reason(
+                    change,
+                    &format!("variable {variable:?}: validation narrowed")
+                ),
+                "{change:#?}"
+            );
+        };
+        // A region removed.
+        let change = edit(
+            DATA_PRODUCT,
+            &[("[\"us-east-1\", \"eu-west-1\"]", "[\"us-east-1\"]")],
+        );
+        narrowed(&change, "region");
+        // A lower freshness bound.
+        narrowed(&edit(DATA_PRODUCT, &[("1440", "720")]), "freshness_minutes");
+        // A tag value removed.
+        narrowed(
+            &edit(DATA_PRODUCT, &[(", \"confidential\"]", "]")]),
+            "lf_tags",
+        );
+        // A tag key every product must carry: more required, narrower, even though the same key
+        // is now allowed (widened).
+        let change = edit(
+            DATA_PRODUCT,
+            &[
+                (
+                    "for k in [\"sensitivity\"]",
+                    "for k in [\"sensitivity\", \"owner\"]",
+                ),
+                (
+                    "contains([\"sensitivity\"], k)",
+                    "contains([\"sensitivity\", \"owner\"], k)",
+                ),
+            ],
+        );
+        narrowed(&change, "lf_tags");
+        assert!(
+            has_reason(&change, "variable \"lf_tags\": validation widened"),
+            "{change:#?}"
+        );
+        // A new tag key where unknown keys accepted any value: conservatively narrowed.
+        let change = edit(
+            DOMAIN,
+            &[(
+                "\"confidential\"] }",
+                "\"confidential\"], \"region\" = [\"eu\", \"us\"] }",
+            )],
+        );
+        narrowed(&change, "lf_tags");
+        assert!(
+            change
+                .reasons
+                .iter()
+                .any(|r| r.contains("counted as narrowed because it is not provably wider")),
+            "{change:#?}"
+        );
+        // A changed naming rule: a regex, conservatively narrowed.
+        narrowed(&edit(DATA_PRODUCT, &[("{2,62}", "{2,30}")]), "name");
+        narrowed(&edit(DATA_PRODUCT, &[("{2,62}", "{2,100}")]), "name");
+    }
+
+    #[test]
+    fn validations_pair_by_meaning_not_position() {
+        let two = |first: &str, second: &str| {
+            format!(
+                "variable \"x\" {{\n  type = number\n  validation {{\n    condition     = {first}\n    error_message = \"a\"\n  }}\n  validation {{\n    condition     = {second}\n    error_message = \"b\"\n  }}\n}}\n"
+            )
+        };
+        let before = two("var.x >= 1", "var.x <= 10");
+        // Reordered and the upper bound raised: widened.
+        let change = compare(&module(&before), &module(&two("var.x <= 20", "var.x >= 1")));
+        assert_eq!(change.bump, Bump::Patch, "{change:#?}");
+        // (The messages stayed in place, so `var.x >= 1` now has the other one.)
+        assert_eq!(
+            change.reasons,
+            [
+                "variable \"x\": validation widened (condition changed from var.x <= 10 to var.x <= 20)",
+                "variable \"x\": validation error message changed"
+            ]
+        );
+        // One condition replaced by an unrelated one: narrowed, paired by position.
+        let change = compare(&module(&before), &module(&two("var.x >= 1", "var.x != 5")));
+        assert_eq!(change.bump, Bump::Major);
+        assert_eq!(
+            change.reasons,
+            ["variable \"x\": validation narrowed (condition changed from var.x <= 10 to var.x != 5; counted as narrowed because it is not provably wider)"]
+        );
+        // A condition added beside unchanged ones.
+        let three = format!(
+            "{}  validation {{\n    condition     = var.x != 5\n    error_message = \"c\"\n  }}\n}}\n",
+            before.trim_end().strip_suffix('}').unwrap()
+        );
+        let change = compare(&module(&before), &module(&three));
+        assert_eq!(
+            change.reasons,
+            ["variable \"x\": validation narrowed (condition added: var.x != 5)"]
+        );
+        // And removed again: a patch.
+        let change = compare(&module(&three), &module(&before));
+        assert_eq!(change.bump, Bump::Patch);
+        assert_eq!(
+            change.reasons,
+            ["variable \"x\": validation relaxed (condition removed: var.x != 5)"]
+        );
+    }
+
+    #[test]
+    fn decisive_reasons_are_those_of_the_bump() {
+        let after = format!("{BASE}\noutput \"name\" {{\n  value = var.name\n}}\n")
+            .replace("output \"table_arn\"", "locals_x \"table_arn\"")
+            .replace("Extra tags.", "More tags.");
+        let change = compare(&module(BASE), &module(&after));
+        assert_eq!(change.decisive_reasons(), ["output \"table_arn\" removed"]);
+        assert_eq!(change.reasons.len(), 3);
+    }
+
+    #[test]
+    fn top_entries_are_replaced_and_removed() {
+        let text = "# Changelog\n\n## 1.0.1 (2026-02-01)\n\nPatch release.\n\n- x\n\n\
+                    ## 1.0.0 (2026-01-01)\n\nFirst release.\n\n- first release\n";
+        assert_eq!(
+            changelog_versions(text, 2).unwrap(),
+            [Version::new(1, 0, 1), Version::new(1, 0, 0)]
+        );
+        let entry = "## 1.1.0 (2026-02-02)\n\nMinor release.\n\n- y\n";
+        assert_eq!(
+            replace_top_entry(text, entry),
+            "# Changelog\n\n## 1.1.0 (2026-02-02)\n\nMinor release.\n\n- y\n\n\
+             ## 1.0.0 (2026-01-01)\n\nFirst release.\n\n- first release\n"
+        );
+        assert_eq!(
+            remove_top_entry(text),
+            "# Changelog\n\n## 1.0.0 (2026-01-01)\n\nFirst release.\n\n- first release\n"
+        );
+        let only = "# Changelog\n\n## 1.0.0 (2026-01-01)\n\nFirst release.\n\n- first release\n";
+        assert_eq!(
+            replace_top_entry(only, entry),
+            format!("# Changelog\n\n{entry}")
+        );
+        assert_eq!(
+            replace_top_entry("# Changelog\n", entry),
+            format!("# Changelog\n\n{entry}")
+        );
+        assert!(changelog_versions("## 1.0.0\n\n## later\n", 2).is_err());
+        assert_eq!(
+            changelog_versions("## 1.0.0\n\n## later\n", 1)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

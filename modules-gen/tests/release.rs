@@ -123,25 +123,111 @@ fn dry_run_writes_nothing() {
 }
 
 #[test]
-fn refuses_a_release_that_was_not_published() {
+fn an_unpublished_release_is_recomputed_not_refused() {
     let ws = Workspace::new();
     write_v1(&ws, "a");
     write_v1(&ws, "b");
     ws.run(&["release", "--from", "store", "--date", DATE]).ok();
     ws.run(&["publish", "--to", "store", "--module", "a"]).ok();
 
-    // b's 1.0.0 is in its CHANGELOG but not in the store.
+    // b's 1.0.0 is in its CHANGELOG but not in the store: recomputed, still a first release.
     ws.write("a", &[("README.md", "# changed\n")]);
+    let b_before = ws.read("b", "CHANGELOG.md");
+    let run = ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    assert!(
+        run.stdout.contains(
+            "b: unreleased -> 1.0.0 (first release), replacing the unpublished 1.0.0 entry"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("a: 1.0.0 -> 1.0.1 (patch)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ws.read("b", "CHANGELOG.md"), b_before);
+}
+
+#[test]
+fn release_is_idempotent_until_publish() {
+    let ws = Workspace::new();
+    write_v1(&ws, "a");
+    ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    ws.run(&["publish", "--to", "store"]).ok();
+    let published = ws.read("a", "CHANGELOG.md");
+
+    ws.write("a", &[("README.md", "# changed\n")]);
+    let run = ws
+        .run(&["release", "--from", "store", "--date", "2026-11-25"])
+        .ok();
+    assert!(
+        run.stdout.contains("a: 1.0.0 -> 1.0.1 (patch)"),
+        "{}",
+        run.stdout
+    );
+
+    // More changes before publishing: the 1.0.1 entry is replaced, measured from 1.0.0.
+    ws.write(
+        "a",
+        &[("extra.tf", "output \"tags\" {\n  value = var.tags\n}\n")],
+    );
+    let run = ws
+        .run(&["release", "--from", "store", "--date", "2026-11-26"])
+        .ok();
+    assert!(
+        run.stdout.contains(
+            "a: 1.0.0 -> 1.1.0 (minor), replacing the unpublished 1.0.1 entry in CHANGELOG.md"
+        ),
+        "{}",
+        run.stdout
+    );
+    let expected = format!(
+        "# Changelog\n\n## 1.1.0 (2026-11-26)\n\nMinor release.\n\n\
+         - output \"tags\" added\n- files changed: README.md, extra.tf\n\n{}",
+        published.strip_prefix("# Changelog\n\n").unwrap()
+    );
+    assert_eq!(ws.read("a", "CHANGELOG.md"), expected);
+
+    // Again with nothing new: the same CHANGELOG.
+    ws.run(&["release", "--from", "store", "--date", "2026-11-26"])
+        .ok();
+    assert_eq!(ws.read("a", "CHANGELOG.md"), expected);
+
+    // Back to the published files: nothing to release, the unpublished entry goes.
+    ws.write("a", &[("README.md", "# Data product\n")]);
+    std::fs::remove_file(ws.module_dir("a").join("extra.tf")).unwrap();
+    let run = ws.run(&["release", "--from", "store"]).ok();
+    assert!(
+        run.stdout.contains(
+            "a: 1.0.0, unchanged: no release needed (removing the unpublished 1.1.0 entry"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ws.read("a", "CHANGELOG.md"), published);
+}
+
+#[test]
+fn refuses_an_unpublished_release_measured_from_another_store() {
+    let ws = Workspace::new();
+    write_v1(&ws, "a");
+    ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    ws.run(&["publish", "--to", "store"]).ok();
+    ws.write("a", &[("README.md", "# changed\n")]);
+    ws.run(&["release", "--from", "store", "--date", DATE]).ok();
     let before = ws.read("a", "CHANGELOG.md");
+
+    // 1.0.1 is unpublished and sits on 1.0.0, which the other store does not have.
     let err = ws
-        .run(&["release", "--from", "store", "--date", DATE])
+        .run(&["release", "--from", "other", "--date", DATE])
         .fails();
     assert!(
-        err.contains("module b: CHANGELOG.md is at 1.0.0 but")
-            && err.contains("run `mesh-modules publish --to"),
+        err.contains(
+            "module a: 1.0.1 in CHANGELOG.md is not published and the entry below it is 1.0.0"
+        ) && err.contains("is none; point --from at the store the module is published to"),
         "{err}"
     );
-    // All or nothing: a's CHANGELOG is untouched too.
     assert_eq!(ws.read("a", "CHANGELOG.md"), before);
 }
 
