@@ -380,3 +380,81 @@ fn the_contract_policy_sets_the_schema_data_format() {
     ));
     assert!(orc["data-product/main.tf"].contains("format        = \"orc\""));
 }
+
+/// Provider aliases declared in an example, and the aliases its module blocks use.
+fn aliases(example: &str) -> (Vec<String>, Vec<String>) {
+    let body: hcl::Body = hcl::from_str(example).unwrap_or_else(|e| panic!("{e}\n{example}"));
+    let mut declared = Vec::new();
+    let mut used = Vec::new();
+    for block in body.blocks() {
+        match block.identifier() {
+            "provider" => {
+                let alias = block
+                    .body()
+                    .attributes()
+                    .find(|a| a.key() == "alias")
+                    .map(|a| a.expr().to_string())
+                    .expect("every example provider has an alias");
+                declared.push(alias.trim_matches('"').to_string());
+            }
+            "module" => {
+                if let Some(providers) = block.body().attributes().find(|a| a.key() == "providers")
+                {
+                    let text = providers.expr().to_string();
+                    for part in text.split("mesh.").skip(1) {
+                        let alias: String = part
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        used.push(alias);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (declared, used)
+}
+
+#[test]
+fn example_provider_aliases_are_unique_whatever_the_domains_are_called() {
+    // Domains named like the governance account's alias, and like what a suffix could make.
+    let text = example_with(
+        "domain: [commerce, finance, logistics, customer]",
+        "domain: [governance, governance_account, domain_x, consumer_governance]",
+    )
+    .replace("  - name: commerce\n", "  - name: governance\n")
+    .replace("  - name: finance\n", "  - name: governance_account\n");
+    let single = example_with(
+        "domain: [commerce, finance, logistics, customer]",
+        "domain: [governance, consumer_governance]",
+    );
+    // One domain (the last, finance, dropped): it also plays the consumer.
+    let single = single[..single.find("  - name: finance\n").unwrap()]
+        .replace("  - name: commerce\n", "  - name: governance\n");
+    for (what, text) in [("two domains", text), ("one consumer-looking name", single)] {
+        let files = render(&text);
+        for module in generate::MODULE_NAMES {
+            let example = &files[&format!("{module}/examples/basic/main.tf")];
+            let (declared, used) = aliases(example);
+            let mut unique = declared.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                declared.len(),
+                "{what}: {module} declares an alias twice: {declared:?}"
+            );
+            for alias in &used {
+                assert!(
+                    declared.contains(alias),
+                    "{what}: {module} uses undeclared alias {alias}: {declared:?}"
+                );
+            }
+        }
+        let (declared, _) = aliases(&files["consumer-access/examples/basic/main.tf"]);
+        assert_eq!(declared.len(), 3, "{what}: {declared:?}");
+        assert_eq!(declared[0], "governance");
+        assert!(declared[1].starts_with("domain_"), "{declared:?}");
+    }
+}

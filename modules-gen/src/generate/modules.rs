@@ -204,18 +204,7 @@ impl<'a> Facts<'a> {
         let first = &self.bp.domains[0];
         // The consumer in examples: another domain when there is one.
         let consumer = self.bp.domains.get(1).unwrap_or(first);
-        // Provider aliases of the examples, one per account role; distinct even when a domain
-        // is called "governance" or there is a single domain.
-        let governance_alias = if self.domain_names.iter().any(|d| d == "governance") {
-            "governance_account".to_string()
-        } else {
-            "governance".to_string()
-        };
-        let consumer_alias = if consumer.name == first.name {
-            format!("{}_consumer", first.name)
-        } else {
-            consumer.name.clone()
-        };
+        let aliases = Aliases::new(&first.name, &consumer.name);
         let role = |account: &str| format!("arn:aws:iam::{account}:role/MeshAdmin");
         json!({
             "mesh": self.bp.mesh,
@@ -225,18 +214,18 @@ impl<'a> Facts<'a> {
             "regions": self.bp.regions.allowed,
             "region_tag": region_tags,
             "domains": self.domain_names,
-            "governance_alias": governance_alias,
+            "governance_alias": aliases.governance,
             "governance_role_arn": role(&self.bp.governance.account_id.0),
             "first_domain": {
                 "name": first.name,
                 "account_id": first.account_id.0,
-                "alias": first.name,
+                "alias": aliases.producer,
                 "role_arn": role(&first.account_id.0),
             },
             "consumer_domain": {
                 "name": consumer.name,
                 "account_id": consumer.account_id.0,
-                "alias": consumer_alias,
+                "alias": aliases.consumer,
                 "role_arn": role(&consumer.account_id.0),
             },
             "example_product_id": format!("{}/{}", first.name, self.bp.products.example_name),
@@ -250,6 +239,35 @@ impl<'a> Facts<'a> {
             "sensitivity_tag": self.bp.ontology.sensitivity_tag,
             "sensitivity_levels": self.bp.ontology.sensitivity_levels(),
         })
+    }
+}
+
+/// The provider aliases of the generated examples, one per account role. They are unique by
+/// construction, whatever the domains are called: the governance account's is `governance`, a
+/// domain's is `domain_<name>` and, when the only domain also plays the consumer,
+/// `consumer_<name>`; no domain name can make one prefix look like another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aliases {
+    /// The governance account's alias.
+    pub governance: String,
+    /// The producing domain's alias.
+    pub producer: String,
+    /// The consuming domain's alias.
+    pub consumer: String,
+}
+
+impl Aliases {
+    /// The aliases for a producer and a consumer domain (the same one when the mesh has one).
+    pub fn new(producer: &str, consumer: &str) -> Aliases {
+        Aliases {
+            governance: "governance".into(),
+            producer: format!("domain_{producer}"),
+            consumer: if consumer == producer {
+                format!("consumer_{consumer}")
+            } else {
+                format!("domain_{consumer}")
+            },
+        }
     }
 }
 

@@ -23,7 +23,7 @@ provider "mesh" {
 }
 
 provider "mesh" {
-  alias          = "commerce"
+  alias          = "domain_commerce"
   region         = "us-east-1"
   tag_catalog_id = "111111111111"
 
@@ -33,7 +33,7 @@ provider "mesh" {
 }
 
 provider "mesh" {
-  alias          = "finance"
+  alias          = "domain_finance"
   region         = "us-east-1"
   tag_catalog_id = "111111111111"
 
@@ -63,7 +63,7 @@ module "producer_access" {
   source = "../.."
 
   providers = {
-    mesh = mesh.commerce
+    mesh = mesh.domain_commerce
   }
 
   product_grants = {
@@ -79,7 +79,7 @@ module "consumer_access" {
   source = "../.."
 
   providers = {
-    mesh = mesh.finance
+    mesh = mesh.domain_finance
   }
 
   product_links = {

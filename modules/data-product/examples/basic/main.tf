@@ -14,7 +14,7 @@ terraform {
 
 # The producing domain's account, through an alias: the module takes it as its `mesh` provider.
 provider "mesh" {
-  alias          = "commerce"
+  alias          = "domain_commerce"
   region         = "us-east-1"
   tag_catalog_id = "111111111111"
 
@@ -28,7 +28,7 @@ module "product" {
   source = "../.."
 
   providers = {
-    mesh = mesh.commerce
+    mesh = mesh.domain_commerce
   }
 
   domain            = "commerce"

@@ -15,7 +15,7 @@ terraform {
 # The domain's account, through an alias: the module takes it as its `mesh` provider. LF-tags
 # are named and checked in the governance account's catalog.
 provider "mesh" {
-  alias          = "commerce"
+  alias          = "domain_commerce"
   region         = "us-east-1"
   tag_catalog_id = "111111111111"
 
@@ -29,7 +29,7 @@ module "commerce" {
   source = "../.."
 
   providers = {
-    mesh = mesh.commerce
+    mesh = mesh.domain_commerce
   }
 
   name   = "commerce"
