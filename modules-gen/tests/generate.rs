@@ -458,3 +458,55 @@ fn example_provider_aliases_are_unique_whatever_the_domains_are_called() {
         assert!(declared[1].starts_with("domain_"), "{declared:?}");
     }
 }
+
+#[test]
+fn the_readmes_say_what_region_does_and_does_not_guarantee() {
+    let files = render(&example_with("x", "x"));
+    for module in ["domain", "data-product"] {
+        let readme = &files[&format!("{module}/README.md")];
+        assert!(readme.contains("## Region"), "{module}:\n{readme}");
+        assert!(
+            readme.contains("Terraform 1.0 has no\npreconditions")
+                || readme.contains("Terraform 1.0 has no preconditions"),
+            "{module}:\n{readme}"
+        );
+        assert!(
+            readme.contains("recorded as the `region` LF-tag"),
+            "{module}:\n{readme}"
+        );
+        let variables = &files[&format!("{module}/variables.tf")];
+        assert!(
+            variables.contains("Terraform 1.0 cannot check that they agree."),
+            "{module}:\n{variables}"
+        );
+    }
+    // Without a region tag the input is only checked, and the READMEs say so.
+    let untagged = example_with(
+        "  tag: region\n  tag_values:\n    us-east-1: us\n    eu-west-1: eu\n",
+        "",
+    );
+    let files = render(&untagged);
+    for (module, resource) in [
+        ("domain", "`mesh_domain`"),
+        ("data-product", "`mesh_data_product`"),
+    ] {
+        let readme = &files[&format!("{module}/README.md")];
+        assert!(
+            readme.contains("The blueprint names no region tag"),
+            "{module}:\n{readme}"
+        );
+        assert!(readme.contains(resource), "{module}:\n{readme}");
+        assert!(!readme.contains("LF-tag on the"), "{module}:\n{readme}");
+        let variables = &files[&format!("{module}/variables.tf")];
+        assert!(
+            variables.contains("Not recorded on the resources"),
+            "{module}:\n{variables}"
+        );
+    }
+    // The product's region output is the provider's, read from the table's ARN.
+    let outputs = &files["data-product/outputs.tf"];
+    assert!(
+        outputs.contains("value       = split(\":\", mesh_data_product.this.table_arn)[3]"),
+        "{outputs}"
+    );
+}

@@ -36,6 +36,11 @@ output "location" {
   value       = mesh_data_product.this.location
 }
 
+output "region" {
+  description = "The region the table was created in, read from its ARN: the `mesh` provider's region, which the `region` input should match."
+  value       = split(":", mesh_data_product.this.table_arn)[3]
+}
+
 output "schema_arn" {
   description = "The registry schema's ARN."
   value       = mesh_data_product.this.schema_arn

@@ -23,7 +23,7 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "The AWS region of the product's data (the provider's region): one of us-east-1, eu-west-1. Recorded as the `region` LF-tag (us-east-1 = us, eu-west-1 = eu)."
+  description = "The AWS region of the product's data: one of us-east-1, eu-west-1. Give the region of the `mesh` provider passed to the module: Terraform 1.0 cannot check that they agree. Recorded as the `region` LF-tag (us-east-1 = us, eu-west-1 = eu)."
 
   validation {
     condition     = try(contains(["us-east-1", "eu-west-1"], var.region), false)

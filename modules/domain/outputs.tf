@@ -12,7 +12,7 @@ output "account_id" {
 }
 
 output "region" {
-  description = "The domain's region."
+  description = "The domain's region as given (checked against the allowed regions, not against the provider's region)."
   value       = var.region
 }
 

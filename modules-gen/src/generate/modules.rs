@@ -169,7 +169,8 @@ impl<'a> Facts<'a> {
     fn region_variable(&self, what: &str) -> Variable {
         let allowed = &self.bp.regions.allowed;
         let mut description = format!(
-            "The AWS region of {what} (the provider's region): one of {}.",
+            "The AWS region of {what}: one of {}. Give the region of the `mesh` provider passed \
+             to the module: Terraform 1.0 cannot check that they agree.",
             allowed.join(", ")
         );
         if let Some((tag, values)) = &self.region_tag {
@@ -178,6 +179,9 @@ impl<'a> Facts<'a> {
                 " Recorded as the `{tag}` LF-tag ({}).",
                 pairs.join(", ")
             ));
+        } else {
+            description
+                .push_str(" Not recorded on the resources: the blueprint names no region tag.");
         }
         var("region", "string", description).check(
             format!("contains({}, var.region)", hcl::string_list(allowed)),
@@ -471,7 +475,12 @@ fn domain(facts: &Facts) -> ModuleSpec {
             "The domain's account (from the blueprint).",
             "local.domain.account_id",
         ),
-        out("region", "The domain's region.", "var.region"),
+        out(
+            "region",
+            "The domain's region as given (checked against the allowed regions, not against the \
+             provider's region).",
+            "var.region",
+        ),
         out(
             "database_name",
             "The domain's Glue database, <name>_products.",
@@ -853,6 +862,12 @@ fn data_product(facts: &Facts) -> ModuleSpec {
             "location",
             "The product's data location, s3://<bucket>/products/<name>/.",
             format!("{p}.location"),
+        ),
+        out(
+            "region",
+            "The region the table was created in, read from its ARN: the `mesh` provider's \
+             region, which the `region` input should match.",
+            format!("split(\":\", {p}.table_arn)[3]"),
         ),
         out(
             "schema_arn",
