@@ -11,9 +11,29 @@
 //! - `<prefix>/index.json`: every module's published versions (semver order) with the sha256 of
 //!   each zip; written with sorted keys so it diffs cleanly.
 //!
-//! A published version is never overwritten: `publish` refuses when the zip exists. In S3 it
-//! checks with HEAD first and then uploads with `If-None-Match: *`, because emulators may ignore
-//! the condition while real S3 enforces it against a concurrent publisher.
+//! The index's `file` of each entry is checked to be exactly `<module>/<version>.zip` when the
+//! index is read, and zips are always located from the module and version, so a tampered index
+//! cannot point outside the store.
+//!
+//! A published version is never overwritten: `publish` refuses when the zip exists with other
+//! content. In S3 it checks with HEAD first and then uploads with `If-None-Match: *`, because
+//! emulators may ignore the condition while real S3 enforces it against a concurrent publisher.
+//!
+//! # What gets published
+//!
+//! Each module's version is the top entry of its CHANGELOG.md (written by `release`). Before
+//! anything is uploaded, every module is checked:
+//!
+//! - Its version is already in the index. With the same content (the sha256 of the deterministic
+//!   zip), and modules not named with `--module`, it is skipped ("already published"), so
+//!   `publish` works after a `release` of only some modules; otherwise it is refused (a named
+//!   module, or content that would overwrite the published one). When every module is skipped
+//!   there is nothing to publish, and that is an error too, so publishing the same versions twice
+//!   fails.
+//! - It is newer than the store's latest, and its step from it (major, minor, patch) is at least
+//!   the bump that the changes since need, by the comparison `release` makes: a module changed
+//!   after its release is refused ("changes since 1.0.0 need a MAJOR release (...); run
+//!   `mesh-modules release` again"). A bigger step than needed is allowed.
 //!
 //! # Terraform sources
 //!
@@ -75,10 +95,29 @@ pub struct PublishArgs {
     pub region: Option<String>,
 }
 
+/// What `publish` does with one module.
+enum Action {
+    /// Upload the zip and add it to the index.
+    Upload,
+    /// The zip is in the store with the same content but missing from the index (an earlier
+    /// publish stopped between the two): only add it to the index.
+    IndexOnly,
+    /// The version is published with the same content: nothing to do.
+    Skip,
+}
+
 /// Runs `publish`: uploads each selected module's current version (the first version heading
 /// of its CHANGELOG.md) and updates the index.
+///
+/// Every module is checked before anything is uploaded: its version must not be published yet
+/// (never overwritten), must be newer than the store's latest, and its step from the store's
+/// latest must be at least what the changes since need (the comparison `release` makes). Without
+/// `--module`, a module whose version is already published with the same content (the same
+/// sha256 of the deterministic zip) is skipped, so publishing after releasing only some modules
+/// works; when every module is skipped there is nothing to publish, which is an error.
 pub fn run(args: &PublishArgs) -> Result<(), String> {
     let modules = select_modules(&args.modules, &args.module)?;
+    let explicit = !args.module.is_empty();
     // Everything local is checked before the store is touched, so a bad module publishes nothing.
     let mut releases = Vec::new();
     for (name, dir) in &modules {
@@ -87,21 +126,46 @@ pub fn run(args: &PublishArgs) -> Result<(), String> {
                 "module {name}: never released (no CHANGELOG.md); run `mesh-modules release` first"
             )
         })?;
-        let zip = zip_files(&module_files(dir)?)?;
-        releases.push((name.clone(), version, zip));
+        let files = module_files(dir)?;
+        let zip = zip_files(&files)?;
+        releases.push((name.clone(), version, files, zip));
     }
     block_on(async {
         let store = Store::open(&args.to, args.endpoint.as_deref(), args.region.as_deref()).await?;
         store.require_exists().await?;
         let mut index = store.read_index().await?;
-        for (name, version, zip) in &releases {
-            check_publishable(&store, &index, name, version, zip).await?;
+        let mut actions = Vec::new();
+        let mut errors = Vec::new();
+        for (name, version, files, zip) in &releases {
+            match check_publishable(&store, &index, name, version, files, zip, explicit).await {
+                Ok(action) => actions.push(action),
+                Err(e) => errors.push(e),
+            }
         }
-        for (name, version, zip) in &releases {
+        if !errors.is_empty() {
+            return Err(format!("nothing published:\n  {}", errors.join("\n  ")));
+        }
+        if actions.iter().all(|a| matches!(a, Action::Skip)) {
+            return Err(
+                "nothing to publish: every module's version is already published (run \
+                 `mesh-modules release` after changing a module)"
+                    .to_string(),
+            );
+        }
+        for ((name, version, _, zip), action) in releases.iter().zip(&actions) {
             let key = zip_key(name, version);
-            match store.put_new(&key, zip).await? {
-                PutOutcome::Written => {}
-                PutOutcome::AlreadyExists => return Err(already_published(&store, name, version)),
+            match action {
+                Action::Skip => {
+                    println!("{name} {version}: already published");
+                    continue;
+                }
+                Action::IndexOnly => {}
+                Action::Upload => match store.put_new(&key, zip).await? {
+                    PutOutcome::Written => {}
+                    PutOutcome::AlreadyExists => {
+                        return Err(already_published(&store, name, version))
+                    }
+                },
             }
             index.add(name, version, &key, &sha256_hex(zip));
             // Written after each zip so a failure later leaves an index true to what is stored.
@@ -118,36 +182,87 @@ pub fn run(args: &PublishArgs) -> Result<(), String> {
     })
 }
 
+/// Decides what to do with one module (see [`run`]), or why it cannot be published.
 async fn check_publishable(
     store: &Store,
     index: &Index,
     name: &str,
     version: &Version,
+    files: &BTreeMap<String, Vec<u8>>,
     zip: &[u8],
-) -> Result<(), String> {
-    let key = zip_key(name, version);
-    if let Some(existing) = store.get(&key).await? {
-        let detail = if existing == zip {
-            "it has the same content, so there is nothing to publish (use --module to pick the \
-             modules just released)"
+    explicit: bool,
+) -> Result<Action, String> {
+    let sha256 = sha256_hex(zip);
+    if let Some(entry) = index.entry(name, version) {
+        let same = entry.sha256 == sha256;
+        if same && !explicit {
+            return Ok(Action::Skip);
+        }
+        let detail = if same {
+            "it has the same content, so there is nothing to publish"
         } else {
-            "its content differs, so run `mesh-modules release` to cut a new version"
+            "its content differs and would be overwritten, so run `mesh-modules release` to cut \
+             a new version"
         };
         return Err(format!(
             "{}: {detail}",
             already_published(store, name, version)
         ));
     }
-    if let Some(latest) = index.latest(name) {
-        if latest > *version {
+    let key = zip_key(name, version);
+    let unindexed = match store.get(&key).await? {
+        Some(existing) if existing == zip => true,
+        Some(_) => {
+            return Err(format!(
+                "{}: its content differs and would be overwritten, so run `mesh-modules \
+                 release` to cut a new version",
+                already_published(store, name, version)
+            ))
+        }
+        None => false,
+    };
+    if let Some((latest, change)) =
+        release::changes_since_published(store, index, name, files).await?
+    {
+        if latest >= *version {
             return Err(format!(
                 "module {name}: {} already has {latest}, newer than {version} in CHANGELOG.md; \
                  update the working copy",
                 store.describe()
             ));
         }
+        if let Some(change) = change {
+            if latest.pre.is_empty() && step(&latest, version) < Some(change.bump) {
+                return Err(format!(
+                    "{name}: changes since {latest} need a {} release ({}); run `mesh-modules \
+                     release` again (CHANGELOG.md is at {version})",
+                    change.bump.to_string().to_uppercase(),
+                    change.decisive_reasons().join("; ")
+                ));
+            }
+        }
     }
-    Ok(())
+    Ok(if unindexed {
+        Action::IndexOnly
+    } else {
+        Action::Upload
+    })
+}
+
+/// How far `to` moves from `from`: the most significant of major, minor and patch that grew;
+/// `None` when they are equal (only a pre-release or build part differs) or `to` is lower.
+fn step(from: &Version, to: &Version) -> Option<release::Bump> {
+    use std::cmp::Ordering::{Equal, Greater};
+    match (
+        to.major.cmp(&from.major),
+        to.minor.cmp(&from.minor),
+        to.patch.cmp(&from.patch),
+    ) {
+        (Greater, _, _) => Some(release::Bump::Major),
+        (Equal, Greater, _) => Some(release::Bump::Minor),
+        (Equal, Equal, Greater) => Some(release::Bump::Patch),
+        _ => None,
+    }
 }
 
 fn already_published(store: &Store, name: &str, version: &Version) -> String {
@@ -156,6 +271,25 @@ fn already_published(store: &Store, name: &str, version: &Version) -> String {
          never overwritten",
         store.object_url(&zip_key(name, version))
     )
+}
+
+/// Whether `name` is one plain path component (no separator, not `.` or `..`, not empty), as
+/// module names are.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// Checks that a store-relative key stays inside the store: relative, `/`-separated plain
+/// components.
+fn check_key(key: &str) -> Result<(), String> {
+    if key.split('/').all(is_plain_name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing the store key {key:?}: it would leave the store (a mesh-modules bug or a \
+             tampered index)"
+        ))
+    }
 }
 
 /// The store-relative key of a module version's zip: `<module>/<version>.zip`.
@@ -348,7 +482,8 @@ pub struct Index {
 pub struct IndexEntry {
     /// The semver version.
     pub version: String,
-    /// The zip's key relative to the store root (`<module>/<version>.zip`).
+    /// The zip's key relative to the store root: always `<module>/<version>.zip` (checked when
+    /// the index is read; never used as a path on its own).
     pub file: String,
     /// Lowercase hex sha256 of the zip.
     pub sha256: String,
@@ -377,13 +512,28 @@ impl Index {
             ));
         }
         for (module, entries) in &index.modules {
+            if !is_plain_name(module) {
+                return Err(format!(
+                    "index.json: module name {module:?} is not a plain folder name"
+                ));
+            }
             for entry in entries {
-                Version::parse(&entry.version).map_err(|e| {
+                let version = Version::parse(&entry.version).map_err(|e| {
                     format!(
                         "index.json: module {module}: version {:?}: {e}",
                         entry.version
                     )
                 })?;
+                // The file is never trusted as a path: it must be the key derived from the
+                // module and version, which is what is read and written.
+                let expected = zip_key(module, &version);
+                if entry.file != expected {
+                    return Err(format!(
+                        "index.json: module {module} version {version}: file {:?} is not the \
+                         expected {expected:?}",
+                        entry.file
+                    ));
+                }
             }
         }
         Ok(index)
@@ -401,6 +551,15 @@ impl Index {
     pub fn latest(&self, module: &str) -> Option<Version> {
         self.entry_latest(module)
             .and_then(|e| Version::parse(&e.version).ok())
+    }
+
+    /// The index entry of `module`'s `version`, if published.
+    pub fn entry(&self, module: &str, version: &Version) -> Option<&IndexEntry> {
+        self.modules.get(module).and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| Version::parse(&e.version).ok().as_ref() == Some(version))
+        })
     }
 
     /// The index entry of the highest published version of `module`.
@@ -631,6 +790,7 @@ impl Store {
 
     /// The object at `key`, or `None` when it (or the whole store) does not exist.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        check_key(key)?;
         if let Some(path) = self.path(key) {
             return match std::fs::read(&path) {
                 Ok(bytes) => Ok(Some(bytes)),
@@ -670,6 +830,7 @@ impl Store {
 
     /// Writes `bytes` at `key` unless something is already there.
     pub async fn put_new(&self, key: &str, bytes: &[u8]) -> Result<PutOutcome, String> {
+        check_key(key)?;
         if let Some(path) = self.path(key) {
             return put_new_file(&path, bytes);
         }
@@ -723,6 +884,7 @@ impl Store {
 
     /// Writes `bytes` at `key`, replacing what is there (for the index).
     pub async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<(), String> {
+        check_key(key)?;
         if let Some(path) = self.path(key) {
             return replace_file(&path, bytes);
         }
@@ -1024,5 +1186,56 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"one");
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(dir.path().join("m")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn index_files_must_be_the_derived_keys() {
+        let entry = |module: &str, file: &str| {
+            format!(
+                "{{\"format\": 1, \"modules\": {{\"{module}\": [{{\"version\": \"1.0.0\", \
+                 \"file\": \"{file}\", \"sha256\": \"aa\"}}]}}}}"
+            )
+        };
+        assert!(Index::parse(entry("m", "m/1.0.0.zip").as_bytes()).is_ok());
+        for file in [
+            "../m/1.0.0.zip",
+            "/etc/passwd",
+            "m/../../x.zip",
+            "n/1.0.0.zip",
+            "",
+        ] {
+            let err = Index::parse(entry("m", file).as_bytes()).unwrap_err();
+            assert!(err.contains("is not the expected \"m/1.0.0.zip\""), "{err}");
+        }
+        for module in ["..", ".", "a/b", ""] {
+            let err = Index::parse(entry(module, "x").as_bytes()).unwrap_err();
+            assert!(err.contains("is not a plain folder name"), "{err}");
+        }
+    }
+
+    #[test]
+    fn store_keys_stay_inside_the_store() {
+        assert!(check_key("m/1.0.0.zip").is_ok());
+        assert!(check_key(INDEX_KEY).is_ok());
+        for key in ["../x", "/abs", "m//x", "m/./x", "m\\..\\x", ""] {
+            assert!(check_key(key).is_err(), "{key}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = block_on(Store::open(&dir.path().display().to_string(), None, None)).unwrap();
+        let err = block_on(store.get("../outside")).unwrap_err();
+        assert!(err.contains("would leave the store"), "{err}");
+    }
+
+    #[test]
+    fn version_steps() {
+        use release::Bump;
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert_eq!(step(&v("1.2.3"), &v("2.0.0")), Some(Bump::Major));
+        assert_eq!(step(&v("1.2.3"), &v("1.3.0")), Some(Bump::Minor));
+        assert_eq!(step(&v("1.2.3"), &v("1.2.4")), Some(Bump::Patch));
+        assert_eq!(step(&v("1.2.3"), &v("1.2.3")), None);
+        assert_eq!(step(&v("1.2.3"), &v("1.2.2")), None);
+        assert!(step(&v("1.2.3"), &v("1.2.4")) < Some(Bump::Minor));
+        assert!(None < Some(Bump::Patch));
     }
 }

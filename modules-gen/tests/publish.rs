@@ -37,24 +37,156 @@ fn publishing_a_version_twice_fails_and_keeps_the_first_zip() {
     let zip_path = ws.path().join("store/data-product/1.0.0.zip");
     let first = std::fs::read(&zip_path).unwrap();
 
-    // Same content again.
+    // Same content again: every module is skipped, which is an error.
     let err = ws.run(&["publish", "--to", "store"]).fails();
     assert!(
-        err.contains("module data-product version 1.0.0 is already published")
-            && err.contains("never overwritten"),
+        err.contains("nothing to publish: every module's version is already published"),
         "{err}"
     );
-    // Changed content under the same version.
+    // Named explicitly: refused as already published.
+    let err = ws
+        .run(&["publish", "--to", "store", "--module", "data-product"])
+        .fails();
+    assert!(
+        err.contains("module data-product version 1.0.0 is already published")
+            && err.contains("never overwritten")
+            && err.contains("it has the same content, so there is nothing to publish"),
+        "{err}"
+    );
+    // Changed content under the same version, with or without --module.
     ws.write(
         "data-product",
         &[("README.md", "# edited without a release\n")],
     );
-    let err = ws.run(&["publish", "--to", "store"]).fails();
-    assert!(err.contains("run `mesh-modules release`"), "{err}");
+    for args in [
+        &["publish", "--to", "store"][..],
+        &["publish", "--to", "store", "--module", "data-product"][..],
+    ] {
+        let err = ws.run(args).fails();
+        assert!(
+            err.contains("module data-product version 1.0.0 is already published")
+                && err.contains("would be overwritten")
+                && err.contains("run `mesh-modules release`"),
+            "{err}"
+        );
+    }
 
     assert_eq!(std::fs::read(&zip_path).unwrap(), first);
     let index = Index::parse(&std::fs::read(ws.path().join("store/index.json")).unwrap()).unwrap();
     assert_eq!(index.modules["data-product"].len(), 1);
+}
+
+#[test]
+fn after_a_partial_release_publish_uploads_only_the_new_versions() {
+    let ws = Workspace::new();
+    for module in ["a", "b", "c"] {
+        released(&ws, module);
+    }
+    ws.run(&["publish", "--to", "store"]).ok();
+
+    ws.write("a", &[("README.md", "# a, patched\n")]);
+    ws.write("c", &[("README.md", "# c, patched\n")]);
+    ws.run(&[
+        "release", "--from", "store", "--module", "a", "--date", DATE,
+    ])
+    .ok();
+    // c changed but was not released: its 1.0.0 content differs from the store's.
+    let err = ws.run(&["publish", "--to", "store"]).fails();
+    assert!(
+        err.contains("module c version 1.0.0 is already published") && !err.contains("module a"),
+        "{err}"
+    );
+    assert!(!ws.path().join("store/a/1.0.1.zip").exists());
+    ws.write("c", &[("README.md", "# Data product\n")]);
+
+    let run = ws.run(&["publish", "--to", "store"]).ok();
+    assert!(run.stdout.contains("published a 1.0.1"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("b 1.0.0: already published"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("c 1.0.0: already published"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("published b") && !run.stdout.contains("published c"));
+    let index = Index::parse(&std::fs::read(ws.path().join("store/index.json")).unwrap()).unwrap();
+    let versions =
+        |m: &str| -> Vec<String> { index.modules[m].iter().map(|e| e.version.clone()).collect() };
+    assert_eq!(versions("a"), ["1.0.0", "1.0.1"]);
+    assert_eq!(versions("b"), ["1.0.0"]);
+    assert_eq!(versions("c"), ["1.0.0"]);
+
+    // Nothing left.
+    let err = ws.run(&["publish", "--to", "store"]).fails();
+    assert!(err.contains("nothing to publish"), "{err}");
+}
+
+#[test]
+fn refuses_a_version_step_smaller_than_the_changes_need() {
+    let ws = Workspace::new();
+    released(&ws, "data-product");
+    ws.run(&["publish", "--to", "store"]).ok();
+
+    // Released as a minor (an output added), then an output removed without releasing again.
+    ws.write(
+        "data-product",
+        &[("extra.tf", "output \"tags\" {\n  value = var.tags\n}\n")],
+    );
+    let run = ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    assert!(
+        run.stdout.contains("1.0.0 -> 1.1.0 (minor)"),
+        "{}",
+        run.stdout
+    );
+    ws.write("data-product", &[("outputs.tf", "")]);
+    let err = ws.run(&["publish", "--to", "store"]).fails();
+    assert!(
+        err.contains(
+            "data-product: changes since 1.0.0 need a MAJOR release (output \"name\" removed); \
+             run `mesh-modules release` again"
+        ),
+        "{err}"
+    );
+    assert!(!ws.path().join("store/data-product/1.1.0.zip").exists());
+
+    // Released again: the unpublished 1.1.0 becomes 2.0.0, which publishes.
+    let run = ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    assert!(
+        run.stdout
+            .contains("1.0.0 -> 2.0.0 (major), replacing the unpublished 1.1.0 entry"),
+        "{}",
+        run.stdout
+    );
+    let run = ws.run(&["publish", "--to", "store"]).ok();
+    assert!(
+        run.stdout.contains("published data-product 2.0.0"),
+        "{}",
+        run.stdout
+    );
+
+    // A bigger step than needed is the releaser's choice.
+    ws.write("data-product", &[("README.md", "# patched\n")]);
+    let changelog = ws.read("data-product", "CHANGELOG.md");
+    ws.write(
+        "data-product",
+        &[(
+            "CHANGELOG.md",
+            &changelog.replacen(
+                "## 2.0.0",
+                "## 3.0.0 (2026-11-24)\n\nMajor release.\n\n## 2.0.0",
+                1,
+            ),
+        )],
+    );
+    let run = ws.run(&["publish", "--to", "store"]).ok();
+    assert!(
+        run.stdout.contains("published data-product 3.0.0"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
