@@ -232,6 +232,37 @@ fn refuses_an_unpublished_release_measured_from_another_store() {
 }
 
 #[test]
+fn a_tampered_index_is_refused_not_followed() {
+    let ws = Workspace::new();
+    write_v1(&ws, "a");
+    ws.run(&["release", "--from", "store", "--date", DATE]).ok();
+    ws.run(&["publish", "--to", "store"]).ok();
+    let path = ws.path().join("store/index.json");
+    let index = std::fs::read_to_string(&path).unwrap();
+    for file in ["../../secret.zip", "/etc/passwd", "b/1.0.0.zip"] {
+        std::fs::write(&path, index.replace("a/1.0.0.zip", file)).unwrap();
+        for command in [
+            &["release", "--from", "store"][..],
+            &["publish", "--to", "store"][..],
+        ] {
+            let err = ws.run(command).fails();
+            assert!(
+                err.contains(&format!(
+                    "file {file:?} is not the expected \"a/1.0.0.zip\""
+                )),
+                "{err}"
+            );
+        }
+    }
+    std::fs::write(&path, index.replace("\"a\":", "\"../a\":")).unwrap();
+    let err = ws.run(&["release", "--from", "store"]).fails();
+    assert!(
+        err.contains("module name \"../a\" is not a plain folder name"),
+        "{err}"
+    );
+}
+
+#[test]
 fn refuses_a_stale_working_copy() {
     let ws = Workspace::new();
     write_v1(&ws, "a");
