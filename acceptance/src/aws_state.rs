@@ -13,6 +13,7 @@ use aws_sdk_lakeformation::types::{
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 
 use crate::{s3_client, Emulator, ACCOUNT_ID};
+use aws_sdk_glue::error::{ProvideErrorMetadata, SdkError};
 
 /// LF-tags on a resource: key to values (values sorted).
 pub type LfTags = BTreeMap<String, Vec<String>>;
@@ -51,6 +52,24 @@ pub fn lf_tags(pairs: &[(&str, &str)]) -> LfTags {
     tags
 }
 
+/// The answer of a read, `None` when AWS says there is no such entity (EntityNotFoundException);
+/// any other error fails the test, naming `what` (e.g. `glue:GetTable(db.t)`).
+pub fn unless_not_found<T, E, R>(result: Result<T, SdkError<E, R>>, what: &str) -> Option<T>
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(out) => Some(out),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code()) == Some("EntityNotFoundException") =>
+        {
+            None
+        }
+        Err(e) => panic!("{what} failed: {e:?}"),
+    }
+}
+
 impl Emulator {
     /// A Glue client for checking AWS state.
     pub fn glue(&self) -> aws_sdk_glue::Client {
@@ -66,61 +85,44 @@ impl Emulator {
 
     /// The Glue database `name`, or `None` if there is none.
     pub async fn get_database(&self, name: &str) -> Option<Database> {
-        match self.glue().get_database().name(name).send().await {
-            Ok(out) => out.database,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("glue:GetDatabase({name}) failed: {e:?}"),
-        }
+        unless_not_found(
+            self.glue().get_database().name(name).send().await,
+            &format!("glue:GetDatabase({name})"),
+        )
+        .and_then(|out| out.database)
     }
 
     /// The Glue table `database.name`, or `None` if there is none (or no such database).
     pub async fn get_table(&self, database: &str, name: &str) -> Option<Table> {
-        match self
-            .glue()
-            .get_table()
-            .database_name(database)
-            .name(name)
-            .send()
-            .await
-        {
-            Ok(out) => out.table,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("glue:GetTable({database}.{name}) failed: {e:?}"),
-        }
+        unless_not_found(
+            self.glue()
+                .get_table()
+                .database_name(database)
+                .name(name)
+                .send()
+                .await,
+            &format!("glue:GetTable({database}.{name})"),
+        )
+        .and_then(|out| out.table)
     }
 
     /// The names of the tables in `database` (empty if there is no such database).
     pub async fn table_names(&self, database: &str) -> Vec<String> {
-        match self
-            .glue()
-            .get_tables()
-            .database_name(database)
-            .send()
-            .await
-        {
-            Ok(out) => out
-                .table_list()
+        unless_not_found(
+            self.glue()
+                .get_tables()
+                .database_name(database)
+                .send()
+                .await,
+            &format!("glue:GetTables({database})"),
+        )
+        .map(|out| {
+            out.table_list()
                 .iter()
                 .map(|t| t.name().to_string())
-                .collect(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                Vec::new()
-            }
-            Err(e) => panic!("glue:GetTables({database}) failed: {e:?}"),
-        }
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     /// Creates a minimal Glue table `database.name` out of band.
@@ -178,16 +180,10 @@ impl Emulator {
             .registry_name(registry)
             .schema_name(schema)
             .build();
-        match self.glue().get_schema().schema_id(id).send().await {
-            Ok(out) => Some(out),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("glue:GetSchema({registry}/{schema}) failed: {e:?}"),
-        }
+        unless_not_found(
+            self.glue().get_schema().schema_id(id).send().await,
+            &format!("glue:GetSchema({registry}/{schema})"),
+        )
     }
 
     /// The version numbers of schema `registry/schema`, ascending; `None` if there is no such
@@ -221,23 +217,16 @@ impl Emulator {
         let number = SchemaVersionNumber::builder()
             .version_number(version)
             .build();
-        match self
-            .glue()
-            .get_schema_version()
-            .schema_id(id)
-            .schema_version_number(number)
-            .send()
-            .await
-        {
-            Ok(out) => out.schema_definition,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("glue:GetSchemaVersion({registry}/{schema} v{version}) failed: {e:?}"),
-        }
+        unless_not_found(
+            self.glue()
+                .get_schema_version()
+                .schema_id(id)
+                .schema_version_number(number)
+                .send()
+                .await,
+            &format!("glue:GetSchemaVersion({registry}/{schema} v{version})"),
+        )
+        .and_then(|out| out.schema_definition)
     }
 
     // ---- Lake Formation ---------------------------------------------------------------------
@@ -418,22 +407,15 @@ impl Emulator {
 
     /// The Lake Formation registration of `resource_arn` (e.g. a bucket ARN), if registered.
     pub async fn registered_resource(&self, resource_arn: &str) -> Option<ResourceInfo> {
-        match self
-            .lakeformation()
-            .describe_resource()
-            .resource_arn(resource_arn)
-            .send()
-            .await
-        {
-            Ok(out) => out.resource_info,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("lakeformation:DescribeResource({resource_arn}) failed: {e:?}"),
-        }
+        unless_not_found(
+            self.lakeformation()
+                .describe_resource()
+                .resource_arn(resource_arn)
+                .send()
+                .await,
+            &format!("lakeformation:DescribeResource({resource_arn})"),
+        )
+        .and_then(|out| out.resource_info)
     }
 
     // ---- S3 ---------------------------------------------------------------------------------

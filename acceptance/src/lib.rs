@@ -58,7 +58,7 @@ mod aws_state;
 pub mod fixtures;
 mod proxy;
 
-pub use aws_state::{lf_tags, LfTags};
+pub use aws_state::{lf_tags, unless_not_found, LfTags};
 pub use proxy::{Call, Proxy};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -515,17 +515,12 @@ impl Emulator {
     /// exist. moto answers GetLFTag of a missing key with an empty list (a real tag always has
     /// a value), so empty counts as absent. Panics on any other error.
     pub async fn lf_tag_values(&self, key: &str) -> Option<Vec<String>> {
-        let answer = self.lakeformation().get_lf_tag().tag_key(key).send().await;
-        let mut values = match answer {
-            Ok(out) => out.tag_values.unwrap_or_default(),
-            Err(e) => {
-                let not_found = e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception());
-                assert!(not_found, "GetLFTag({key}) failed: {e:?}");
-                Vec::new()
-            }
-        };
+        let mut values = unless_not_found(
+            self.lakeformation().get_lf_tag().tag_key(key).send().await,
+            &format!("lakeformation:GetLFTag({key})"),
+        )
+        .and_then(|out| out.tag_values)
+        .unwrap_or_default();
         values.sort();
         (!values.is_empty()).then_some(values)
     }

@@ -20,6 +20,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_glue::types::{DatabaseInput, TableIdentifier, TableInput};
 use aws_sdk_lakeformation::types::{PrincipalResourcePermissions, Resource};
 use mesh_acceptance::fixtures::line_of;
+use mesh_acceptance::unless_not_found;
 use mesh_acceptance::{
     copy_config_dir, modules_bin, repo_root, run_with_timeout, s3_client, unique_name, Emulator,
     Workspace, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY,
@@ -137,40 +138,25 @@ impl Account {
 
     /// The database `name`, or `None`.
     async fn database(&self, name: &str) -> Option<aws_sdk_glue::types::Database> {
-        match self.glue().get_database().name(name).send().await {
-            Ok(out) => out.database,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!("glue:GetDatabase({name}) in {} failed: {e:?}", self.id),
-        }
+        unless_not_found(
+            self.glue().get_database().name(name).send().await,
+            &format!("glue:GetDatabase({name}) in {}", self.id),
+        )
+        .and_then(|out| out.database)
     }
 
     /// The table `database.name`, or `None`.
     async fn table(&self, database: &str, name: &str) -> Option<aws_sdk_glue::types::Table> {
-        match self
-            .glue()
-            .get_table()
-            .database_name(database)
-            .name(name)
-            .send()
-            .await
-        {
-            Ok(out) => out.table,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_entity_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => panic!(
-                "glue:GetTable({database}.{name}) in {} failed: {e:?}",
-                self.id
-            ),
-        }
+        unless_not_found(
+            self.glue()
+                .get_table()
+                .database_name(database)
+                .name(name)
+                .send()
+                .await,
+            &format!("glue:GetTable({database}.{name}) in {}", self.id),
+        )
+        .and_then(|out| out.table)
     }
 
     /// Where the link `database.name` points, as `catalog:database.table`; `None` when there is

@@ -158,7 +158,14 @@ impl Ontology {
     /// Lists every LF-tag of the ontology's catalog (the provider's `tag_catalog_id`, else the
     /// caller's), following pages.
     pub async fn load(client: &Clients) -> Result<Self, AwsError> {
-        let catalog_id = client.tag_catalog_id();
+        Self::load_catalog(client, client.tag_catalog_id()).await
+    }
+
+    /// Lists every LF-tag of `catalog_id` (`None`: the caller's catalog), following pages.
+    pub async fn load_catalog(
+        client: &Clients,
+        catalog_id: Option<&str>,
+    ) -> Result<Self, AwsError> {
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {

@@ -6,9 +6,9 @@ use super::grants::{
     self, check_principal, Grant, PolicyKind, Target, DATABASE_PERMISSIONS, TABLE_PERMISSIONS,
 };
 use super::lf_tag::{check_key, check_value};
-use super::ontology::{Ontology, TagUse};
+use super::ontology::{self, Ontology, TagUse};
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients, Service};
+use crate::aws::Clients;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -277,46 +277,6 @@ impl Spec {
     }
 }
 
-/// The catalog holding the LF-tags: the provider's `tag_catalog_id`, else the caller's account.
-async fn default_catalog(client: &Clients) -> Result<String, AwsError> {
-    match client.tag_catalog_id() {
-        Some(c) => Ok(c.to_string()),
-        None => client.account_id().await,
-    }
-}
-
-/// The LF-tags of `catalog` (ListLFTags, every page).
-async fn ontology(client: &Clients, catalog: &str) -> Result<Ontology, AwsError> {
-    if client.tag_catalog_id() == Some(catalog)
-        || (client.tag_catalog_id().is_none() && client.account_id().await? == catalog)
-    {
-        return Ontology::load(client).await;
-    }
-    // A grant naming another catalog than the provider's ontology: list that one.
-    let mut tags = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .call(Service::LakeFormation, "ListLFTags", || {
-                client
-                    .lakeformation()
-                    .list_lf_tags()
-                    .catalog_id(catalog)
-                    .max_results(1000)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        for tag in page.lf_tags.unwrap_or_default() {
-            tags.insert(tag.tag_key, tag.tag_values.into_iter().collect());
-        }
-        token = page.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            return Ok(Ontology(tags));
-        }
-    }
-}
-
 fn tag_uses(expression: &Expression) -> Vec<TagUse> {
     expression
         .iter()
@@ -332,14 +292,14 @@ fn tag_uses(expression: &Expression) -> Vec<TagUse> {
 
 /// Checks the expression against the catalog's LF-tags: an unknown key or value is an error. At
 /// plan time the LF-tags this provider has planned count as defined (see
-/// [`super::ontology::note_planned`]); at apply only what the catalog holds counts.
+/// [`ontology::note_planned`]); at apply only what the catalog holds counts.
 async fn check_expression(
     client: &Clients,
     catalog: &str,
     expression: &Expression,
     at_plan: bool,
 ) -> Result<(), Diagnostics> {
-    let mut o = ontology(client, catalog)
+    let mut o = Ontology::load_catalog(client, Some(catalog))
         .await
         .map_err(|e| aws_diag("Cannot list LF-tags to check the expression", &e))?;
     if at_plan {
@@ -510,7 +470,7 @@ impl Resource for TagGrant {
     async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
         if req.planned.catalog_id.is_unknown() {
             if let Some(client) = client {
-                match default_catalog(client).await {
+                match ontology::tag_catalog(client).await {
                     Ok(c) => req.planned.catalog_id = Attr::Known(c),
                     Err(e) => {
                         req.diags
@@ -559,7 +519,7 @@ impl Resource for TagGrant {
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
         if !planned.catalog_id.is_known() {
-            let c = default_catalog(client)
+            let c = ontology::tag_catalog(client)
                 .await
                 .map_err(|e| Failure::clean(aws_diag("Cannot find the caller's account id", &e)))?;
             planned.catalog_id = Attr::Known(c);
