@@ -197,10 +197,9 @@ impl server::Provider for MeshProvider {
                                 .describe("External id required by the role's trust policy.")
                                 .validate(Validator::length_between(2, 1224)),
                         ),
-                )
-                .items(0, 1),
+                ),
             )
-            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints).items(0, 1)),
+            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
         )
     }
 

@@ -7,8 +7,8 @@ use mesh_provider::framework::resource::DynResource;
 use mesh_provider::framework::server::{Provider, RawValue, Server};
 use mesh_provider::framework::value::{msgpack, Attr, Type, Value};
 use mesh_provider::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, Private, Registered,
-    Resource, Schema, Validator,
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
+    Private, Registered, Resource, Schema, Validator,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,15 +42,29 @@ impl Resource for Thing {
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new("A thing.")
-                .attribute(Attribute::string("id").computed().use_state_for_unknown())
+                .attribute(
+                    Attribute::string("id")
+                        .computed()
+                        .use_state_for_unknown()
+                        .describe("Id."),
+                )
                 .attribute(
                     Attribute::string("name")
                         .required()
                         .requires_replace()
+                        .describe("Name.")
                         .validate(Validator::length_between(1, 5)),
                 )
-                .attribute(Attribute::new("items", Type::set(Type::String)).required())
-                .attribute(Attribute::string("revision").computed()),
+                .attribute(
+                    Attribute::new("items", Type::set(Type::String))
+                        .required()
+                        .describe("Items."),
+                )
+                .attribute(
+                    Attribute::string("revision")
+                        .computed()
+                        .describe("Revision."),
+                ),
         )
         .version(1)
     }
@@ -179,6 +193,46 @@ impl Provider for TestProvider {
     fn resources(&self) -> Vec<Box<dyn DynResource<Store>>> {
         vec![Box::new(Registered::new(Thing))]
     }
+}
+
+/// A provider whose block breaks Terraform's NestingSingle rule (min 0, max 1).
+struct BrokenProvider;
+
+#[async_trait]
+impl Provider for BrokenProvider {
+    type Config = NoConfig;
+    type Client = Store;
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new("broken").block(
+            NestedBlock::new("endpoints", Nesting::Single, Block::new("Endpoints.")).items(0, 1),
+        ))
+    }
+    async fn configure(&self, _config: NoConfig, _diags: &mut Diagnostics) -> Option<Store> {
+        Some(Store::default())
+    }
+    fn resources(&self) -> Vec<Box<dyn DynResource<Store>>> {
+        vec![Box::new(Registered::new(Thing))]
+    }
+}
+
+#[test]
+fn schemas_that_break_terraforms_rules_are_never_served() {
+    let good = Server::new(TestProvider).provider_schemas();
+    assert!(good.diags.is_empty(), "{}", good.diags);
+    assert!(good.resources.contains_key("test_thing"));
+
+    let broken = Server::new(BrokenProvider).provider_schemas();
+    assert!(
+        broken.resources.is_empty(),
+        "a broken provider served schemas"
+    );
+    let text = broken.diags.to_string();
+    assert!(
+        text.contains(
+            "invalid schema for provider: endpoints: MinItems and MaxItems must match in NestingSingle mode"
+        ),
+        "{text}"
+    );
 }
 
 fn ty() -> Type {

@@ -1,81 +1,59 @@
-//! Every schema Terraform receives is well formed: Terraform 1.0 panics on a malformed attribute
-//! type, and refuses impossible attribute flag combinations.
+//! Every schema the provider serves passes Terraform core's schema rules (and the framework's
+//! own), so that every supported Terraform loads the provider. Terraform 1.0 checked none of
+//! them; later versions refuse the whole provider over one broken block.
 
+use mesh_provider::framework::schema_rules::{self, SchemaKind};
 use mesh_provider::framework::server::Provider;
 use mesh_provider::framework::value::Type;
 use mesh_provider::framework::{Block, Schema};
 use mesh_provider::provider::{resources, MeshProvider};
 
-fn check_block(owner: &str, block: &Block, problems: &mut Vec<String>) {
-    let mut names = std::collections::BTreeSet::new();
+/// Attribute types whose JSON does not round-trip (Terraform 1.0 panics on a malformed type).
+fn type_problems(owner: &str, block: &Block, problems: &mut Vec<String>) {
     for a in &block.attributes {
-        let at = format!("{owner}.{}", a.name);
-        if !names.insert(a.name.clone()) {
-            problems.push(format!("{at}: duplicate name"));
-        }
-        let valid_name = a
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase())
-            && a.name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid_name {
-            problems.push(format!("{at}: not a valid attribute name"));
-        }
         match Type::from_json(&a.ty.to_json()) {
             Ok(t) if t == a.ty => {}
-            other => problems.push(format!("{at}: type JSON does not round-trip: {other:?}")),
-        }
-        let flags = (a.required, a.optional, a.computed);
-        if !matches!(
-            flags,
-            (true, false, false)
-                | (false, true, false)
-                | (false, true, true)
-                | (false, false, true)
-        ) {
-            problems.push(format!(
-                "{at}: invalid required/optional/computed combination {flags:?}"
-            ));
-        }
-        if a.description.trim().is_empty() {
-            problems.push(format!("{at}: no description"));
-        }
-        if a.default.is_some() && !(a.optional && a.computed) {
-            problems.push(format!("{at}: a default needs optional + computed"));
+            other => problems.push(format!(
+                "{owner}.{}: type JSON does not round-trip: {other:?}",
+                a.name
+            )),
         }
     }
     for b in &block.blocks {
-        if !names.insert(b.type_name.clone()) {
-            problems.push(format!("{owner}.{}: duplicate name", b.type_name));
-        }
-        if b.block.description.trim().is_empty() {
-            problems.push(format!("{owner}.{}: no description", b.type_name));
-        }
-        check_block(&format!("{owner}.{}", b.type_name), &b.block, problems);
+        type_problems(&format!("{owner}.{}", b.type_name), &b.block, problems);
     }
 }
 
-fn check(owner: &str, schema: &Schema, problems: &mut Vec<String>) {
-    if schema.block.description.trim().is_empty() {
-        problems.push(format!("{owner}: no description"));
+fn check(owner: &str, kind: SchemaKind, schema: &Schema, problems: &mut Vec<String>) {
+    for violation in schema_rules::check(kind, schema) {
+        problems.push(format!("{owner}: {violation}"));
     }
-    check_block(owner, &schema.block, problems);
+    type_problems(owner, &schema.block, problems);
 }
 
 #[test]
-fn schemas_are_well_formed() {
+fn every_schema_passes_terraforms_rules() {
     let mut problems = Vec::new();
-    check("provider", &MeshProvider.schema(), &mut problems);
-    for r in resources() {
+    check(
+        "provider",
+        SchemaKind::Provider,
+        &MeshProvider.schema(),
+        &mut problems,
+    );
+    let all = resources();
+    assert!(!all.is_empty(), "the provider serves no resources");
+    for r in all {
         assert!(
             r.type_name().starts_with("mesh_"),
             "{} lacks the mesh_ prefix",
             r.type_name()
         );
-        check(r.type_name(), r.schema(), &mut problems);
+        check(
+            r.type_name(),
+            SchemaKind::Resource,
+            r.schema(),
+            &mut problems,
+        );
     }
     assert!(
         problems.is_empty(),

@@ -7,6 +7,7 @@ pub mod path;
 pub mod plan;
 pub mod resource;
 pub mod schema;
+pub mod schema_rules;
 pub mod server;
 pub mod value;
 

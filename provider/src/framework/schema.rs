@@ -110,9 +110,10 @@ pub struct NestedBlock {
     pub block: Block,
     /// How it repeats.
     pub nesting: Nesting,
-    /// Fewest blocks (list and set only).
+    /// Fewest blocks: 0 or 1 for single blocks (equal to `max_items`), any for lists and sets.
     pub min_items: i64,
-    /// Most blocks (list and set only; 0 means unlimited).
+    /// Most blocks: 0 or 1 for single blocks (equal to `min_items`); for lists and sets 0 means
+    /// unlimited.
     pub max_items: i64,
 }
 
@@ -128,10 +129,20 @@ impl NestedBlock {
         }
     }
 
-    /// Sets the item bounds (list and set nesting).
+    /// Sets the item bounds of a list or set (`max` 0: unlimited). Single blocks are optional
+    /// (0/0) or [`NestedBlock::required`] (1/1); Terraform refuses any other bounds for them.
     pub fn items(mut self, min: i64, max: i64) -> Self {
         self.min_items = min;
         self.max_items = max;
+        self
+    }
+
+    /// The block must be written: exactly one single block, or at least one list or set block.
+    pub fn required(mut self) -> Self {
+        self.min_items = 1;
+        if self.nesting == Nesting::Single {
+            self.max_items = 1;
+        }
         self
     }
 

@@ -9,6 +9,7 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::path::AttributePath;
 use super::resource::{validate_block, DynResource, Private};
 use super::schema::Schema;
+use super::schema_rules::{self, SchemaKind};
 use super::value::{self, Type, Value};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -124,6 +125,8 @@ pub struct Server<P: Provider> {
     schema: Schema,
     resources: BTreeMap<&'static str, Box<dyn DynResource<P::Client>>>,
     client: RwLock<Option<Arc<P::Client>>>,
+    /// Schema rules broken by the provider or a resource: served as errors instead of schemas.
+    broken: Diagnostics,
 }
 
 impl<P: Provider> Server<P> {
@@ -135,16 +138,27 @@ impl<P: Provider> Server<P> {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
+        let broken = schema_problems(&schema, &resources);
         Self {
             provider,
             schema,
             resources,
             client: RwLock::new(None),
+            broken,
         }
     }
 
-    /// GetProviderSchema.
+    /// GetProviderSchema. A schema that breaks Terraform's rules is never served: Terraform would
+    /// refuse the provider with a less helpful message, or (1.0) accept what later versions
+    /// refuse.
     pub fn provider_schemas(&self) -> ProviderSchemas {
+        if self.broken.has_errors() {
+            return ProviderSchemas {
+                provider: Schema::new(Default::default()),
+                resources: BTreeMap::new(),
+                diags: self.broken.clone(),
+            };
+        }
         ProviderSchemas {
             provider: self.schema.clone(),
             resources: self
@@ -446,6 +460,27 @@ impl<P: Provider> Server<P> {
             }
         }
     }
+}
+
+/// One provider-bug diagnostic per schema rule broken, naming the provider block or resource.
+fn schema_problems<C>(
+    provider: &Schema,
+    resources: &BTreeMap<&'static str, Box<dyn DynResource<C>>>,
+) -> Diagnostics {
+    let owners = std::iter::once(("provider", SchemaKind::Provider, provider)).chain(
+        resources
+            .iter()
+            .map(|(name, r)| (*name, SchemaKind::Resource, r.schema())),
+    );
+    let mut diags = Diagnostics::new();
+    for (owner, kind, schema) in owners {
+        for violation in schema_rules::check(kind, schema) {
+            diags.push(Diagnostic::provider_bug(format!(
+                "invalid schema for {owner}: {violation}"
+            )));
+        }
+    }
+    diags
 }
 
 fn decode_model<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, Diagnostics> {

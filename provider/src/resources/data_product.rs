@@ -934,7 +934,7 @@ impl Resource for DataProduct {
                 Block::new("The owner; defaults to the domain's.")
                     .attribute(Attribute::string("team").required().describe("Owning team.").validate(Validator::length_between(1, 128)))
                     .attribute(Attribute::string("email").required().describe("Contact address.").validate(Validator::length_between(3, 254))),
-            ).items(0, 1))
+            ))
             .block(
                 NestedBlock::new(
                     "column",
@@ -946,7 +946,7 @@ impl Resource for DataProduct {
                         .attribute(Attribute::bool("nullable").default_value(Value::Bool(true)).describe("Whether the column may hold nulls (default `true`); a non-nullable column is required in the schema contract."))
                         .attribute(Attribute::new("lf_tags", Type::map(Type::String)).optional().describe("LF-tags on this column.").validate(ontology::tags_validator())),
                 )
-                .items(1, 0),
+                .required(),
             )
             .block(NestedBlock::new(
                 "partition_key",
@@ -975,7 +975,7 @@ impl Resource for DataProduct {
                                 .validate(Validator::one_of(&["AVRO", "JSON"])),
                         ),
                 )
-                .items(1, 1),
+                .required(),
             )
             .block(NestedBlock::new(
                 "sla",
@@ -987,7 +987,7 @@ impl Resource for DataProduct {
                         }
                     })),
                 ),
-            ).items(0, 1)),
+            )),
         )
     }
 

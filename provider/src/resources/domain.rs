@@ -697,7 +697,7 @@ impl Resource for Domain {
                                 .validate(Validator::string("email address", "Invalid email", check_email)),
                         ),
                 )
-                .items(1, 1),
+                .required(),
             )
             .block(
                 NestedBlock::new(
@@ -723,7 +723,7 @@ impl Resource for Domain {
                                 .describe("On destroy, delete a created bucket even when it holds objects. Default `false`: data is never deleted by accident."),
                         ),
                 )
-                .items(1, 1),
+                .required(),
             ),
         )
     }

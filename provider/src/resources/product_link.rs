@@ -542,7 +542,7 @@ impl Resource for ProductLink {
                                 .validate(name_validator()),
                         ),
                 )
-                .items(1, 1),
+                .required(),
             ),
         )
     }
