@@ -7,6 +7,7 @@ of AWS: the provider under test never knows about them.
 
 import sys
 
+from moto.glue import glue_schema_registry_utils
 from moto.lakeformation import models as lakeformation
 
 
@@ -27,6 +28,11 @@ def _add_permission(self, permission):
 
 
 lakeformation.PermissionCatalog.add_permission = _add_permission
+
+# Glue Schema Registry: moto 5.2.5 refuses an eleventh registry in an account. AWS's quota is
+# 100 registries per account per Region (AWS Glue developer guide, Schema Registry quotas); the
+# suite creates one per data product test and runs every test on two Terraform versions.
+glue_schema_registry_utils.MAX_REGISTRIES_ALLOWED = 100
 
 if __name__ == "__main__":
     from moto.server import main

@@ -1,11 +1,13 @@
-//! The acceptance harness: the real Terraform CLI (1.0.3) drives the freshly built
-//! `terraform-provider-mesh` against a local AWS emulator (moto).
+//! The acceptance harness: the real Terraform CLI drives the freshly built
+//! `terraform-provider-mesh` against a local AWS emulator (moto), on two Terraform versions.
 //!
-//! Nothing here is mocked. `make tools` installs Terraform and `moto_server` into `<repo>/.tools`
-//! (override with `MESH_TOOLS_DIR`); `make build` builds `<repo>/target/debug/terraform-provider-mesh`
-//! (override with `MESH_PROVIDER_BIN`). A missing piece fails the test with a message saying so;
-//! no test skips itself.
+//! Nothing here is mocked. `make tools` installs Terraform 1.0.3 and `moto_server` into
+//! `<repo>/.tools` (override with `MESH_TOOLS_DIR`); the newest Terraform is the `terraform` on
+//! `PATH` (override with `MESH_TERRAFORM_NEWEST`); `make build` builds
+//! `<repo>/target/debug/terraform-provider-mesh` (override with `MESH_PROVIDER_BIN`). A missing
+//! piece fails the test with a message saying so; no test skips itself.
 //!
+//! - [`Terraform`]: the two CLIs; [`terraform_tests!`] registers a test once per version.
 //! - [`Emulator`]: one moto server per test process on a free loopback port
 //!   ([`Emulator::shared`]), plus AWS SDK clients pointed at it for checking AWS state. It is
 //!   started through `acceptance/emulator/moto_server.py`, which fixes known moto bugs (never
@@ -23,10 +25,11 @@
 //!
 //! ```no_run
 //! # async fn example() {
-//! use mesh_acceptance::{mesh_config, unique_name, Emulator, Workspace};
+//! use mesh_acceptance::{mesh_config, unique_name, Emulator, Terraform, Workspace};
 //! let emulator = Emulator::shared();
 //! let key = unique_name("domain");
 //! let ws = Workspace::new(
+//!     Terraform::newest(),
 //!     emulator,
 //!     &mesh_config(&format!(
 //!         "resource \"mesh_lf_tag\" \"t\" {{\n  key = \"{key}\"\n  values = [\"a\"]\n}}\n"
@@ -57,9 +60,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod aws_state;
 pub mod fixtures;
 mod proxy;
+mod terraform;
 
 pub use aws_state::{lf_tags, unless_not_found, LfTags};
 pub use proxy::{Call, Proxy};
+pub use terraform::{Terraform, Version, NEWEST_AT_LEAST, NEWEST_ENV, OLDEST};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -81,7 +86,7 @@ pub const TERRAFORM_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long the emulator may take to answer after it is started.
 pub const EMULATOR_START_TIMEOUT: Duration = Duration::from_secs(30);
 
-const TOOLS_HINT: &str = "run `make tools build` at the repository root first";
+pub(crate) const TOOLS_HINT: &str = "run `make tools build` at the repository root first";
 
 // ---------------------------------------------------------------------------------------------
 // Paths and names
@@ -96,12 +101,6 @@ pub fn repo_root() -> PathBuf {
 /// The tools folder: `MESH_TOOLS_DIR`, else `<repo>/.tools`.
 pub fn tools_dir() -> PathBuf {
     env_path("MESH_TOOLS_DIR").unwrap_or_else(|| repo_root().join(".tools"))
-}
-
-/// The real Terraform 1.0.3 binary installed by `make tools` (never the machine's own).
-/// Panics with a hint when it is missing.
-pub fn terraform_bin() -> PathBuf {
-    require_file(tools_dir().join("bin").join("terraform"), "Terraform 1.0.3")
 }
 
 /// The Python of the tools virtualenv, where `make tools` installed moto (never the machine's
@@ -182,6 +181,15 @@ pub fn unique_name(prefix: &str) -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("{prefix}_{:x}{:x}_{n}", std::process::id(), nanos)
+}
+
+/// A random 12-digit account id no other test uses: `9` then 11 random digits, clear of the
+/// well-known ids tests use (the default account and the full mesh's `1111...`, `4444...`,
+/// `7777...`).
+pub fn random_account() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write(unique_name("acct").as_bytes());
+    format!("9{:011}", hasher.finish() % 100_000_000_000)
 }
 
 /// `len` random letters and digits (e.g. a secret that must never show up in logs).
@@ -640,7 +648,7 @@ const TAKES_NO_COLOR: &[&str] = &[
     "init", "validate", "plan", "apply", "destroy", "import", "show", "output", "refresh",
 ];
 
-/// A Terraform working directory in a temp dir, run with the real Terraform 1.0.3.
+/// A Terraform working directory in a temp dir, run with one real Terraform CLI.
 ///
 /// Layout: `<root>/work` (the configuration, `main.tf`), `<root>/home` (`HOME`, so no
 /// `~/.terraformrc` leaks in), `<root>/cli.tfrc` (`TF_CLI_CONFIG_FILE`, by default
@@ -652,23 +660,25 @@ pub struct Workspace {
     work: PathBuf,
     endpoint: String,
     env: BTreeMap<String, String>,
+    terraform: &'static Terraform,
 }
 
 impl Workspace {
-    /// A workspace whose `main.tf` is `hcl` (with `{{endpoint}}` replaced by the emulator's URL).
-    pub fn new(emulator: &Emulator, hcl: &str) -> Workspace {
-        Workspace::with_endpoint(emulator.endpoint(), hcl)
+    /// A workspace run by `tf` whose `main.tf` is `hcl` (with `{{endpoint}}` replaced by the
+    /// emulator's URL).
+    pub fn new(tf: &'static Terraform, emulator: &Emulator, hcl: &str) -> Workspace {
+        Workspace::with_endpoint(tf, emulator.endpoint(), hcl)
     }
 
     /// A workspace whose `{{endpoint}}` is `proxy`'s URL, so every AWS call Terraform makes goes
     /// through (and is counted by) that proxy.
-    pub fn with_proxy(proxy: &Proxy, hcl: &str) -> Workspace {
-        Workspace::with_endpoint(&proxy.endpoint(), hcl)
+    pub fn with_proxy(tf: &'static Terraform, proxy: &Proxy, hcl: &str) -> Workspace {
+        Workspace::with_endpoint(tf, &proxy.endpoint(), hcl)
     }
 
     /// A workspace whose `{{endpoint}}` is `endpoint`.
-    pub fn with_endpoint(endpoint: &str, hcl: &str) -> Workspace {
-        let ws = Workspace::empty(endpoint, "work");
+    pub fn with_endpoint(tf: &'static Terraform, endpoint: &str, hcl: &str) -> Workspace {
+        let ws = Workspace::empty(tf, endpoint, "work");
         ws.write_main(hcl);
         ws
     }
@@ -676,10 +686,10 @@ impl Workspace {
     /// A workspace holding a copy of `src` (without `.terraform`, state or lock files), e.g. an
     /// example. The copy sits at the same path relative to the root as `src` is to the repo, and
     /// the repo's `modules/` is linked beside it, so relative module sources still resolve.
-    pub fn from_dir(emulator: &Emulator, src: &Path) -> Workspace {
+    pub fn from_dir(tf: &'static Terraform, emulator: &Emulator, src: &Path) -> Workspace {
         let root = repo_root();
         let relative = src.strip_prefix(&root).unwrap_or(Path::new("work"));
-        let ws = Workspace::empty(emulator.endpoint(), relative);
+        let ws = Workspace::empty(tf, emulator.endpoint(), relative);
         copy_config_dir(src, &ws.work)
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", src.display()));
         let modules = root.join("modules");
@@ -691,7 +701,7 @@ impl Workspace {
         ws
     }
 
-    fn empty(endpoint: &str, work: impl AsRef<Path>) -> Workspace {
+    fn empty(tf: &'static Terraform, endpoint: &str, work: impl AsRef<Path>) -> Workspace {
         let root = tempfile::Builder::new()
             .prefix("mesh-tf-")
             .tempdir()
@@ -710,6 +720,7 @@ impl Workspace {
             root: Some(root),
             work,
             endpoint: endpoint.to_string(),
+            terraform: tf,
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -717,6 +728,11 @@ impl Workspace {
         };
         ws.set_cli_config(&dev_overrides_config());
         ws
+    }
+
+    /// The Terraform CLI this workspace runs.
+    pub fn terraform(&self) -> &'static Terraform {
+        self.terraform
     }
 
     /// The temp root: scratch space for a test (e.g. a provider mirror).
@@ -762,7 +778,7 @@ impl Workspace {
     /// Runs `terraform ARGS` in the working directory (adding `-no-color` where accepted) and
     /// returns what it did, whatever the exit code.
     pub fn tf(&self, args: &[&str]) -> TfOutput {
-        let mut cmd = Command::new(terraform_bin());
+        let mut cmd = Command::new(self.terraform.path());
         if let Some((sub, rest)) = args.split_first() {
             cmd.arg(sub);
             if TAKES_NO_COLOR.contains(sub) {
@@ -785,7 +801,9 @@ impl Workspace {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("RUST_BACKTRACE", "1")
             .envs(&self.env);
-        run_with_timeout(&mut cmd, TERRAFORM_TIMEOUT)
+        let mut out = run_with_timeout(&mut cmd, TERRAFORM_TIMEOUT);
+        out.command = format!("[terraform {}] {}", self.terraform.version(), out.command);
+        out
     }
 
     /// Like [`Workspace::tf`], but panics (showing everything) unless it exits 0.

@@ -10,6 +10,21 @@ use mesh_acceptance::{lf_tags, Emulator, Proxy, Workspace, ACCOUNT_ID};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    product_create,
+    product_evolution_adds_a_version_and_refuses_a_breaking_change,
+    product_default_backward_refuses_a_removed_column,
+    product_drift_tag_removed_and_table_deleted,
+    product_create_failing_at_create_table_leaves_no_orphan,
+    product_create_failing_at_put_object_leaves_no_orphan,
+    product_destroy_keeps_data_unless_force_destroy,
+    product_import,
+    product_call_budgets,
+    sync product_validate_refuses_bad_input,
+);
+
 const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
 
 fn product_state(ws: &Workspace) -> Value {
@@ -22,9 +37,14 @@ fn product_state(ws: &Workspace) -> Value {
 }
 
 /// A workspace with the standard product applied.
-async fn applied(emulator: &Emulator, mesh: &Mesh, opts: &ProductOpts) -> Workspace {
+async fn applied(
+    tf: &'static Terraform,
+    emulator: &Emulator,
+    mesh: &Mesh,
+    opts: &ProductOpts,
+) -> Workspace {
     mesh.prepare(emulator).await;
-    let ws = Workspace::new(emulator, &mesh.product_config(opts));
+    let ws = Workspace::new(tf, emulator, &mesh.product_config(opts));
     ws.apply();
     ws
 }
@@ -78,11 +98,10 @@ async fn contract(emulator: &Emulator, mesh: &Mesh) -> (Vec<u8>, Value) {
     (bytes, doc)
 }
 
-#[tokio::test]
-async fn product_create() {
+async fn product_create(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
-    let ws = applied(emulator, &mesh, &ProductOpts::default()).await;
+    let ws = applied(tf, emulator, &mesh, &ProductOpts::default()).await;
     let db = mesh.database();
 
     // The Glue table.
@@ -278,11 +297,10 @@ async fn product_create() {
     ws.assert_plan_empty();
 }
 
-#[tokio::test]
-async fn product_evolution_adds_a_version_and_refuses_a_breaking_change() {
+async fn product_evolution_adds_a_version_and_refuses_a_breaking_change(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
-    let ws = applied(emulator, &mesh, &ProductOpts::default()).await;
+    let ws = applied(tf, emulator, &mesh, &ProductOpts::default()).await;
 
     // Adding a nullable column: an in-place update and schema version 2.
     let added = ProductOpts {
@@ -334,15 +352,14 @@ async fn product_evolution_adds_a_version_and_refuses_a_breaking_change() {
     );
 }
 
-#[tokio::test]
-async fn product_default_backward_refuses_a_removed_column() {
+async fn product_default_backward_refuses_a_removed_column(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     let opts = ProductOpts {
         compatibility: None,
         ..ProductOpts::default()
     };
-    let ws = applied(emulator, &mesh, &opts).await;
+    let ws = applied(tf, emulator, &mesh, &opts).await;
     let schema = emulator
         .get_schema(&mesh.registry, &mesh.schema_name())
         .await
@@ -374,11 +391,10 @@ async fn product_default_backward_refuses_a_removed_column() {
     );
 }
 
-#[tokio::test]
-async fn product_drift_tag_removed_and_table_deleted() {
+async fn product_drift_tag_removed_and_table_deleted(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
-    let ws = applied(emulator, &mesh, &ProductOpts::default()).await;
+    let ws = applied(tf, emulator, &mesh, &ProductOpts::default()).await;
     let db = mesh.database();
     let expected_tags = lf_tags(&[
         (DOMAIN_TAG, mesh.domain.as_str()),
@@ -426,12 +442,12 @@ async fn product_drift_tag_removed_and_table_deleted() {
 
 /// Injects a non-retryable failure into `op` during the product's first apply, then checks
 /// that nothing is orphaned and that the next apply converges.
-async fn failure_part_way(op: &str) {
+async fn failure_part_way(tf: &'static Terraform, op: &str) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
     let proxy = Proxy::start(emulator);
-    let ws = Workspace::with_proxy(&proxy, &mesh.domain_config());
+    let ws = Workspace::with_proxy(tf, &proxy, &mesh.domain_config());
     ws.apply();
 
     ws.write_main(&mesh.product_config(&ProductOpts::default()));
@@ -499,21 +515,18 @@ async fn failure_part_way(op: &str) {
         .is_some());
 }
 
-#[tokio::test]
-async fn product_create_failing_at_create_table_leaves_no_orphan() {
-    failure_part_way("glue:CreateTable").await;
+async fn product_create_failing_at_create_table_leaves_no_orphan(tf: &'static Terraform) {
+    failure_part_way(tf, "glue:CreateTable").await;
 }
 
-#[tokio::test]
-async fn product_create_failing_at_put_object_leaves_no_orphan() {
-    failure_part_way("s3:PutObject").await;
+async fn product_create_failing_at_put_object_leaves_no_orphan(tf: &'static Terraform) {
+    failure_part_way(tf, "s3:PutObject").await;
 }
 
-#[tokio::test]
-async fn product_destroy_keeps_data_unless_force_destroy() {
+async fn product_destroy_keeps_data_unless_force_destroy(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
-    let ws = applied(emulator, &mesh, &ProductOpts::default()).await;
+    let ws = applied(tf, emulator, &mesh, &ProductOpts::default()).await;
     let data_key = format!("{}part-0000.parquet", mesh.product_prefix());
     emulator
         .put_object(&mesh.bucket, &data_key, b"PAR1 not really parquet PAR1")
@@ -574,15 +587,14 @@ async fn product_destroy_keeps_data_unless_force_destroy() {
         .is_none());
 }
 
-#[tokio::test]
-async fn product_import() {
+async fn product_import(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     let opts = ProductOpts::default();
-    let ws = applied(emulator, &mesh, &opts).await;
+    let ws = applied(tf, emulator, &mesh, &opts).await;
     let applied_state = product_state(&ws);
 
-    let imported = Workspace::new(emulator, &mesh.product_config(&opts));
+    let imported = Workspace::new(tf, emulator, &mesh.product_config(&opts));
     imported.import(SENSITIVITY_ADDRESS, &mesh.sensitivity);
     imported.import(DOMAIN_ADDRESS, &mesh.domain);
     imported.import(PRODUCT_ADDRESS, &mesh.product_id());
@@ -605,13 +617,12 @@ fn resource_calls(calls: &[String]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn product_call_budgets() {
+async fn product_call_budgets(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
     let proxy = Proxy::start(emulator);
-    let ws = Workspace::with_proxy(&proxy, &mesh.domain_config());
+    let ws = Workspace::with_proxy(tf, &proxy, &mesh.domain_config());
     ws.apply();
 
     // Baseline: what a no-change plan of the rest of the configuration costs.
@@ -688,12 +699,11 @@ fn with_column(mesh: &Mesh, column: &str) -> String {
     })
 }
 
-#[test]
-fn product_validate_refuses_bad_input() {
+fn product_validate_refuses_bad_input(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     let good = mesh.product_config(&ProductOpts::default());
-    let ws = Workspace::new(emulator, &good);
+    let ws = Workspace::new(tf, emulator, &good);
     // Control: the standard product validates, so each failure below is about its bad input.
     let out = ws.validate();
     assert!(

@@ -9,6 +9,16 @@ use mesh_acceptance::fixtures::{
 use mesh_acceptance::{lf_tags, mesh_config, Emulator, Workspace, ACCOUNT_ID};
 use serde_json::Value;
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    domain_create_import_destroy,
+    domain_lf_tag_drift_is_planned_and_restored,
+    domain_destroy_refused_while_a_product_table_exists,
+    domain_uses_an_existing_bucket_and_keeps_it,
+    sync domain_validate_refuses_a_bad_name,
+);
+
 fn domain_state(ws: &Workspace) -> Value {
     ws.state_resource(DOMAIN_ADDRESS).unwrap_or_else(|| {
         panic!(
@@ -96,13 +106,12 @@ async fn assert_domain_in_aws(emulator: &Emulator, mesh: &Mesh) {
     );
 }
 
-#[tokio::test]
-async fn domain_create_import_destroy() {
+async fn domain_create_import_destroy(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
     let config = mesh.domain_config();
-    let ws = Workspace::new(emulator, &config);
+    let ws = Workspace::new(tf, emulator, &config);
     ws.apply();
 
     assert_domain_in_aws(emulator, &mesh).await;
@@ -115,7 +124,7 @@ async fn domain_create_import_destroy() {
     ws.assert_plan_empty();
 
     // Import by name into an empty state.
-    let imported = Workspace::new(emulator, &config);
+    let imported = Workspace::new(tf, emulator, &config);
     imported.import(SENSITIVITY_ADDRESS, &mesh.sensitivity);
     imported.import(DOMAIN_ADDRESS, &mesh.domain);
     let state = domain_state(&imported);
@@ -146,12 +155,11 @@ async fn domain_create_import_destroy() {
     assert_eq!(ws.state_resource(DOMAIN_ADDRESS), None);
 }
 
-#[tokio::test]
-async fn domain_lf_tag_drift_is_planned_and_restored() {
+async fn domain_lf_tag_drift_is_planned_and_restored(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
-    let ws = Workspace::new(emulator, &mesh.domain_config());
+    let ws = Workspace::new(tf, emulator, &mesh.domain_config());
     ws.apply();
 
     emulator
@@ -177,12 +185,11 @@ async fn domain_lf_tag_drift_is_planned_and_restored() {
     ws.destroy();
 }
 
-#[tokio::test]
-async fn domain_destroy_refused_while_a_product_table_exists() {
+async fn domain_destroy_refused_while_a_product_table_exists(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
-    let ws = Workspace::new(emulator, &mesh.domain_config());
+    let ws = Workspace::new(tf, emulator, &mesh.domain_config());
     ws.apply();
 
     emulator
@@ -211,8 +218,7 @@ async fn domain_destroy_refused_while_a_product_table_exists() {
     assert!(emulator.get_database(&mesh.database()).await.is_none());
 }
 
-#[tokio::test]
-async fn domain_uses_an_existing_bucket_and_keeps_it() {
+async fn domain_uses_an_existing_bucket_and_keeps_it(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     mesh.prepare(emulator).await;
@@ -225,7 +231,7 @@ async fn domain_uses_an_existing_bucket_and_keeps_it() {
         mesh.sensitivity_hcl(),
         mesh.domain_hcl(false)
     ));
-    let ws = Workspace::new(emulator, &config);
+    let ws = Workspace::new(tf, emulator, &config);
     ws.apply();
 
     assert!(
@@ -255,12 +261,11 @@ async fn domain_uses_an_existing_bucket_and_keeps_it() {
     assert!(emulator.get_database(&mesh.database()).await.is_none());
 }
 
-#[test]
-fn domain_validate_refuses_a_bad_name() {
+fn domain_validate_refuses_a_bad_name(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let mesh = Mesh::new();
     let good = mesh.domain_config();
-    let ws = Workspace::new(emulator, &good);
+    let ws = Workspace::new(tf, emulator, &good);
     // Control: the same configuration with a good name validates.
     ws.validate().assert_success();
 

@@ -2,10 +2,20 @@
 
 use mesh_acceptance::{repo_root, Emulator, Workspace};
 
-#[tokio::test]
-async fn example_quickstart() {
-    let emulator = Emulator::shared();
-    let ws = Workspace::from_dir(emulator, &repo_root().join("examples").join("quickstart"));
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(example_quickstart,);
+
+async fn example_quickstart(tf: &'static Terraform) {
+    // A fresh emulator: the example's names are fixed, and the test runs once per Terraform
+    // version, concurrently.
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("cannot start an emulator: {e}"));
+    let emulator = &emulator;
+    let ws = Workspace::from_dir(
+        tf,
+        emulator,
+        &repo_root().join("examples").join("quickstart"),
+    );
     let endpoint = format!("-var=endpoint={}", emulator.endpoint());
 
     ws.tf_ok(&["apply", "-auto-approve", "-input=false", &endpoint]);

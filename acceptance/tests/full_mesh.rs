@@ -22,15 +22,24 @@ use aws_sdk_lakeformation::types::{PrincipalResourcePermissions, Resource};
 use mesh_acceptance::fixtures::line_of;
 use mesh_acceptance::unless_not_found;
 use mesh_acceptance::{
-    copy_config_dir, modules_bin, repo_root, run_with_timeout, s3_client, unique_name, Emulator,
-    Workspace, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY,
+    copy_config_dir, modules_bin, random_account, repo_root, run_with_timeout, s3_client,
+    terraform_tests, unique_name, Emulator, Terraform, Workspace, ACCESS_KEY_ID, REGION,
+    SECRET_ACCESS_KEY,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
 use std::time::Duration;
+
+terraform_tests!(
+    product_link_lifecycle,
+    product_link_keeps_an_existing_database,
+    product_link_never_takes_over_a_table,
+    product_link_validation_points_at_attributes,
+    full_mesh_applies_exactly,
+    full_mesh_from_published_modules,
+);
 
 const GOVERNANCE: &str = "111111111111";
 const COMMERCE: &str = "444455556666";
@@ -235,18 +244,6 @@ impl Account {
     }
 }
 
-/// A fresh random account id, unused by anything else.
-fn random_account() -> String {
-    loop {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write(unique_name("acct").as_bytes());
-        let id = format!("{:012}", h.finish() % 1_000_000_000_000);
-        if ![GOVERNANCE, COMMERCE, FINANCE, mesh_acceptance::ACCOUNT_ID].contains(&id.as_str()) {
-            return id;
-        }
-    }
-}
-
 /// A Lake Formation permission reduced to what the mesh cares about, comparable as a set:
 /// `(principal, resource, permissions, grantable)`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -432,12 +429,11 @@ fn link_state(ws: &Workspace) -> Value {
         .unwrap_or_else(|| panic!("{LINK} missing from state:\n{:#}", ws.state_json()))
 }
 
-#[tokio::test]
-async fn product_link_lifecycle() {
+async fn product_link_lifecycle(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let f = LinkFixture::new(emulator).await;
     let config = f.config(None);
-    let ws = Workspace::new(emulator, &config);
+    let ws = Workspace::new(tf, emulator, &config);
     ws.apply();
 
     // The link, in the consumer's catalog, named after the source table by default.
@@ -508,7 +504,7 @@ async fn product_link_lifecycle() {
     ws.assert_plan_empty();
 
     // Import by <database>/<name> into an empty state: nothing to change.
-    let imported = Workspace::new(emulator, &config);
+    let imported = Workspace::new(tf, emulator, &config);
     imported.import(LINK, &format!("{}/orders", f.links_db));
     assert_eq!(link_state(&imported), link_state(&ws));
     imported.assert_plan_empty();
@@ -524,15 +520,14 @@ async fn product_link_lifecycle() {
     assert!(f.producer.table(&f.source_db, "orders").await.is_some());
 }
 
-#[tokio::test]
-async fn product_link_keeps_an_existing_database() {
+async fn product_link_keeps_an_existing_database(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let f = LinkFixture::new(emulator).await;
     // The consumer's own database, holding a table of its own.
     f.consumer.ensure_database(&f.links_db, &[]).await;
     f.consumer.create_table(&f.links_db, "local_table").await;
 
-    let ws = Workspace::new(emulator, &f.config(Some("commerce_orders")));
+    let ws = Workspace::new(tf, emulator, &f.config(Some("commerce_orders")));
     ws.apply();
     assert_eq!(
         f.consumer.link_target(&f.links_db, "commerce_orders").await,
@@ -567,14 +562,13 @@ async fn product_link_keeps_an_existing_database() {
     assert!(f.consumer.table(&f.links_db, "local_table").await.is_some());
 }
 
-#[tokio::test]
-async fn product_link_never_takes_over_a_table() {
+async fn product_link_never_takes_over_a_table(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let f = LinkFixture::new(emulator).await;
     f.consumer.ensure_database(&f.links_db, &[]).await;
     f.consumer.create_table(&f.links_db, "orders").await;
 
-    let ws = Workspace::new(emulator, &f.config(None));
+    let ws = Workspace::new(tf, emulator, &f.config(None));
     let out = ws
         .tf(&["apply", "-auto-approve", "-input=false"])
         .assert_failure();
@@ -601,8 +595,7 @@ async fn product_link_never_takes_over_a_table() {
     );
 }
 
-#[tokio::test]
-async fn product_link_validation_points_at_attributes() {
+async fn product_link_validation_points_at_attributes(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let config = mesh_acceptance::mesh_config(
         r#"resource "mesh_product_link" "bad" {
@@ -615,7 +608,7 @@ async fn product_link_validation_points_at_attributes() {
 }
 "#,
     );
-    let ws = Workspace::new(emulator, &config);
+    let ws = Workspace::new(tf, emulator, &config);
     let out = ws.validate().assert_failure();
     let text = flat(&out.combined());
     for (expected, needle) in [
@@ -827,9 +820,11 @@ fn addresses_and_ids(ws: &Workspace) -> Vec<(String, String)> {
     out
 }
 
-#[tokio::test]
-async fn full_mesh_applies_exactly() {
-    let emulator = Emulator::shared();
+async fn full_mesh_applies_exactly(tf: &'static Terraform) {
+    // A fresh emulator: the mesh's accounts and names are fixed, and the test runs once per
+    // Terraform version, concurrently.
+    let emulator = Emulator::start().unwrap_or_else(|e| panic!("cannot start an emulator: {e}"));
+    let emulator = &emulator;
     let governance = Account::assume(emulator, GOVERNANCE).await;
     let commerce = Account::assume(emulator, COMMERCE).await;
     let finance = Account::assume(emulator, FINANCE).await;
@@ -841,7 +836,7 @@ async fn full_mesh_applies_exactly() {
         "endpoint     = \"{}\"\ndomain_ou_id = \"{domain_ou}\"\n",
         emulator.endpoint(),
     );
-    let ws = Workspace::from_dir(emulator, &example);
+    let ws = Workspace::from_dir(tf, emulator, &example);
     ws.write_file("terraform.tfvars", &tfvars);
     // The example consumes the generated modules (modules/, by relative path): install them.
     ws.tf_ok(&["get"]);
@@ -991,7 +986,7 @@ async fn full_mesh_applies_exactly() {
     // --- Import of every resource into an empty state gives an empty plan. --------------------
     let resources = addresses_and_ids(&ws);
     assert!(resources.len() >= 11, "{resources:#?}");
-    let imported = Workspace::from_dir(emulator, &example);
+    let imported = Workspace::from_dir(tf, emulator, &example);
     imported.write_file("terraform.tfvars", &tfvars);
     imported.tf_ok(&["get"]);
     for (address, id) in &resources {
@@ -1061,8 +1056,7 @@ fn mesh_modules(emulator: &Emulator, args: &[&str]) -> String {
 /// (1.0.0) and published to S3; examples/full-mesh, every module source rewritten to its
 /// published zip at that pinned version (`s3::` with the emulator's endpoint), applies and a
 /// second plan is empty. A fresh emulator: the mesh's accounts and bucket names are fixed.
-#[tokio::test]
-async fn full_mesh_from_published_modules() {
+async fn full_mesh_from_published_modules(tf: &'static Terraform) {
     let emulator = Emulator::start().unwrap_or_else(|e| panic!("cannot start an emulator: {e}"));
     let emulator = &emulator;
     let governance = Account::assume(emulator, GOVERNANCE).await;
@@ -1119,7 +1113,7 @@ async fn full_mesh_from_published_modules() {
 
     // --- A domain team: the full mesh from the published modules, pinned to 1.0.0. -----------
     let example = repo_root().join("examples").join("full-mesh");
-    let ws = Workspace::from_dir(emulator, &example);
+    let ws = Workspace::from_dir(tf, emulator, &example);
     let mut rewritten = 0;
     for entry in fs::read_dir(ws.dir()).expect("read the example copy") {
         let path = entry.expect("dir entry").path();

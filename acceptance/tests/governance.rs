@@ -9,19 +9,18 @@
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_lakeformation::types::{DataLakePrincipal, DataLakeSettings, PrincipalPermissions};
-use mesh_acceptance::{mesh_config, unique_name, Emulator, Workspace, REGION};
+use mesh_acceptance::{
+    mesh_config, random_account, terraform_tests, unique_name, Emulator, Terraform, Workspace,
+    REGION,
+};
 use serde_json::Value;
-use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hasher};
 
-/// A random 12-digit account id no other test uses.
-fn random_account() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write(unique_name("acct").as_bytes());
-    // 9xx... keeps clear of the well-known ids other tests use.
-    format!("9{:011}", hasher.finish() % 100_000_000_000)
-}
+terraform_tests!(
+    lake_settings_change_only_their_fields_repair_drift_import_and_restore_on_destroy,
+    guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_and_destroys,
+    sync governance_validation_names_the_attribute,
+);
 
 fn role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/MeshGovernanceTest")
@@ -136,8 +135,9 @@ fn lake_settings_hcl(account: &str, admins: &[String]) -> String {
     )
 }
 
-#[tokio::test]
-async fn lake_settings_change_only_their_fields_repair_drift_import_and_restore_on_destroy() {
+async fn lake_settings_change_only_their_fields_repair_drift_import_and_restore_on_destroy(
+    tf: &'static Terraform,
+) {
     let emulator = Emulator::shared();
     let account = random_account();
     let lf = aws_sdk_lakeformation::Client::new(&account_sdk(emulator, &account).await);
@@ -153,7 +153,7 @@ async fn lake_settings_change_only_their_fields_repair_drift_import_and_restore_
     assert!(iam_allowed(before.create_table_default_permissions()));
 
     let admins = vec![arn("Governance"), arn("DataPlatformAdmin")];
-    let ws = Workspace::new(emulator, &lake_settings_hcl(&account, &admins));
+    let ws = Workspace::new(tf, emulator, &lake_settings_hcl(&account, &admins));
     ws.apply();
     let now = get_settings(&lf).await;
     assert_eq!(
@@ -218,7 +218,7 @@ async fn lake_settings_change_only_their_fields_repair_drift_import_and_restore_
         .is_empty());
 
     // Import by account id, in a second workspace: an empty plan.
-    let ws2 = Workspace::new(emulator, &lake_settings_hcl(&account, &admins));
+    let ws2 = Workspace::new(tf, emulator, &lake_settings_hcl(&account, &admins));
     ws2.import("mesh_lake_settings.s", &account);
     ws2.assert_plan_empty();
     ws2.tf_ok(&["state", "rm", "mesh_lake_settings.s"]);
@@ -343,14 +343,15 @@ fn planned_values(plan: &Value, address: &str) -> Value {
         .unwrap_or_else(|| panic!("{address} not planned:\n{plan:#}"))
 }
 
-#[tokio::test]
-async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_and_destroys() {
+async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_and_destroys(
+    tf: &'static Terraform,
+) {
     let emulator = Emulator::shared();
     let account = random_account();
     let orgs = aws_sdk_organizations::Client::new(&account_sdk(emulator, &account).await);
     let (ou, member) = organization(&orgs).await;
     let name = unique_name("mesh-guardrail");
-    let ws = Workspace::new(emulator, &guardrail_hcl(&account, &name, &[&ou]));
+    let ws = Workspace::new(tf, emulator, &guardrail_hcl(&account, &name, &[&ou]));
 
     // The document is known at plan time.
     let plan = ws.plan_json();
@@ -425,7 +426,11 @@ async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_an
     assert_eq!(policy_targets(&orgs, &id).await, set(&[&ou, &member]));
 
     // Import by policy id recovers the rules (from the policy's tags): an empty plan.
-    let ws2 = Workspace::new(emulator, &guardrail_hcl(&account, &name, &[&ou, &member]));
+    let ws2 = Workspace::new(
+        tf,
+        emulator,
+        &guardrail_hcl(&account, &name, &[&ou, &member]),
+    );
     ws2.import("mesh_guardrail.g", &id);
     ws2.assert_plan_empty();
     ws2.tf_ok(&["state", "rm", "mesh_guardrail.g"]);
@@ -454,10 +459,10 @@ async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_an
     assert!(!on_ou.contains(&id), "{on_ou:?}");
 }
 
-#[test]
-fn governance_validation_names_the_attribute() {
+fn governance_validation_names_the_attribute(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let ws = Workspace::new(
+        tf,
         emulator,
         &mesh_config(
             r#"resource "mesh_guardrail" "unknown_rule" {

@@ -8,7 +8,22 @@
 use aws_sdk_lakeformation::types::{
     DataLakePrincipal, LfTag, LfTagPolicyResource, Permission, Resource, ResourceType,
 };
-use mesh_acceptance::{mesh_config, unique_name, Emulator, Proxy, Workspace, ACCOUNT_ID};
+use mesh_acceptance::{
+    mesh_config, random_account, terraform_tests, unique_name, Emulator, Proxy, Terraform,
+    Workspace, ACCOUNT_ID,
+};
+
+terraform_tests!(
+    tag_grant_lifecycle,
+    tag_grant_drift_is_restored,
+    tag_grant_unknown_key_or_value_fails_plan,
+    tag_grant_validation,
+    twenty_tag_grants_in_parallel,
+    product_grant_lifecycle,
+    product_grant_adds_a_permission_in_place,
+    product_grant_columns_and_shared_database_grant,
+    product_grant_validation,
+);
 
 /// One grant as ListPermissions shows it: principal, a readable resource, sorted permissions.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -176,8 +191,7 @@ fn principal(id: &str) -> DataLakePrincipal {
 
 const TAG_GRANT: &str = "mesh_tag_grant.g";
 
-#[tokio::test]
-async fn tag_grant_lifecycle() {
+async fn tag_grant_lifecycle(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let domain = unique_name("domain");
     let sensitivity = unique_name("sensitivity");
@@ -193,7 +207,7 @@ async fn tag_grant_lifecycle() {
 
     // Create: exactly the two policy grants.
     let before: &[(&str, &[&str])] = &[(&domain, &["commerce"]), (&sensitivity, &["internal"])];
-    let ws = Workspace::new(emulator, &tag_grant_config(&who, before));
+    let ws = Workspace::new(tf, emulator, &tag_grant_config(&who, before));
     ws.apply();
     let expr_before = format!("{domain}=commerce;{sensitivity}=internal");
     assert_eq!(
@@ -243,7 +257,7 @@ async fn tag_grant_lifecycle() {
 
     // Import by id into a fresh workspace: an empty plan.
     let id = format!("{ACCOUNT_ID}|{who}|{expr_after}");
-    let imported = Workspace::new(emulator, &tag_grant_config(&who, after));
+    let imported = Workspace::new(tf, emulator, &tag_grant_config(&who, after));
     imported.import(TAG_GRANT, &id);
     imported.assert_plan_empty();
     let state = imported.state_resource(TAG_GRANT).expect("imported state");
@@ -256,15 +270,14 @@ async fn tag_grant_lifecycle() {
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
 }
 
-#[tokio::test]
-async fn tag_grant_drift_is_restored() {
+async fn tag_grant_drift_is_restored(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let domain = unique_name("domain");
     create_tag(emulator, &domain, &["commerce"]).await;
     let who = role(&unique_name("Analytics"));
     let principals = [who.clone()];
     let expr: &[(&str, &[&str])] = &[(&domain, &["commerce"])];
-    let ws = Workspace::new(emulator, &tag_grant_config(&who, expr));
+    let ws = Workspace::new(tf, emulator, &tag_grant_config(&who, expr));
     ws.apply();
     let expected = vec![
         listed(
@@ -325,8 +338,7 @@ async fn tag_grant_drift_is_restored() {
     );
 }
 
-#[tokio::test]
-async fn tag_grant_unknown_key_or_value_fails_plan() {
+async fn tag_grant_unknown_key_or_value_fails_plan(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let sensitivity = unique_name("sensitivity");
     create_tag(emulator, &sensitivity, &["public", "internal"]).await;
@@ -334,6 +346,7 @@ async fn tag_grant_unknown_key_or_value_fails_plan() {
 
     let missing_key = unique_name("nosuchkey");
     let ws = Workspace::new(
+        tf,
         emulator,
         &tag_grant_config(&who, &[(&missing_key, &["x"]), (&sensitivity, &["public"])]),
     );
@@ -361,10 +374,10 @@ async fn tag_grant_unknown_key_or_value_fails_plan() {
     assert_eq!(grants_of(emulator, &[who]).await, vec![]);
 }
 
-#[tokio::test]
-async fn tag_grant_validation() {
+async fn tag_grant_validation(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let ws = Workspace::new(
+        tf,
         emulator,
         &mesh_config(
             r#"resource "mesh_tag_grant" "g" {
@@ -391,8 +404,7 @@ async fn tag_grant_validation() {
 
 /// Twenty grants at -parallelism=20, through a proxy that answers the first
 /// BatchGrantPermissions with ConcurrentModificationException: all succeed.
-#[tokio::test]
-async fn twenty_tag_grants_in_parallel() {
+async fn twenty_tag_grants_in_parallel(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let proxy = Proxy::start(emulator);
     let key = unique_name("domain");
@@ -407,7 +419,7 @@ async fn twenty_tag_grants_in_parallel() {
 }}
 "#
     ));
-    let ws = Workspace::with_proxy(&proxy, &hcl);
+    let ws = Workspace::with_proxy(tf, &proxy, &hcl);
     proxy.fail(
         "lakeformation:BatchGrantPermissions",
         1,
@@ -485,8 +497,7 @@ fn product_grant_config(
     ))
 }
 
-#[tokio::test]
-async fn product_grant_lifecycle() {
+async fn product_grant_lifecycle(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let (domain, database) = product_table(emulator).await;
     let product = format!("{domain}/orders");
@@ -494,7 +505,7 @@ async fn product_grant_lifecycle() {
     let principals = [who.clone()];
     let hcl = product_grant_config(&product, &who, &["SELECT", "DESCRIBE"], "");
 
-    let ws = Workspace::new(emulator, &hcl);
+    let ws = Workspace::new(tf, emulator, &hcl);
     ws.apply();
     let expected = vec![
         listed(&who, &format!("database {database}"), &["DESCRIBE"]),
@@ -531,7 +542,7 @@ async fn product_grant_lifecycle() {
     ws.assert_plan_empty();
 
     // Import by id, with the `product` form of the configuration: an empty plan.
-    let imported = Workspace::new(emulator, &hcl);
+    let imported = Workspace::new(tf, emulator, &hcl);
     imported.import(PRODUCT_GRANT, &id);
     imported.assert_plan_empty();
 
@@ -578,14 +589,15 @@ async fn product_grant_lifecycle() {
     imported.destroy();
 }
 
-#[tokio::test]
-async fn product_grant_adds_a_permission_in_place() {
+async fn product_grant_adds_a_permission_in_place(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let (domain, database) = product_table(emulator).await;
     let product = format!("{domain}/orders");
-    let who = "777788889999".to_string();
+    // An account of its own: the checks list every grant to it.
+    let who = random_account();
     let principals = [who.clone()];
     let ws = Workspace::new(
+        tf,
         emulator,
         &product_grant_config(&product, &who, &["DESCRIBE"], ""),
     );
@@ -650,8 +662,7 @@ fn table_resource(database: &str, table: &str) -> Resource {
         .build()
 }
 
-#[tokio::test]
-async fn product_grant_columns_and_shared_database_grant() {
+async fn product_grant_columns_and_shared_database_grant(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let (_domain, database) = product_table(emulator).await;
     emulator.create_table(&database, "order_items").await;
@@ -674,7 +685,7 @@ resource "mesh_product_grant" "items" {{
 }}
 "#
     ));
-    let ws = Workspace::new(emulator, &hcl);
+    let ws = Workspace::new(tf, emulator, &hcl);
     ws.apply();
     assert_eq!(
         grants_of(emulator, &principals).await,
@@ -734,10 +745,10 @@ resource "mesh_product_grant" "items" {{
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
 }
 
-#[tokio::test]
-async fn product_grant_validation() {
+async fn product_grant_validation(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let ws = Workspace::new(
+        tf,
         emulator,
         &mesh_config(
             r#"resource "mesh_product_grant" "both" {
@@ -781,6 +792,7 @@ resource "mesh_product_grant" "nobody" {
     // Inside a for_each, validate sees every value as unknown: optional column lists are no
     // conflict then. Plan sees them known and still refuses both together.
     let ws = Workspace::new(
+        tf,
         emulator,
         &mesh_config(
             r#"variable "grants" {

@@ -1,19 +1,45 @@
 //! Self-tests of the harness pieces that need no provider: the tools and the emulator.
 
-use mesh_acceptance::{run_with_timeout, terraform_bin, Emulator, ACCOUNT_ID};
+use mesh_acceptance::{run_with_timeout, Emulator, Terraform, ACCOUNT_ID, NEWEST_AT_LEAST};
 use std::process::Command;
 use std::time::Duration;
 
-#[test]
-fn harness_terraform_is_1_0_3() {
+/// `terraform version` of `tf`: its first line and the whole output.
+fn version_of(tf: &Terraform) -> (String, String) {
     let out = run_with_timeout(
-        Command::new(terraform_bin()).arg("version"),
+        Command::new(tf.path())
+            .arg("version")
+            .env("CHECKPOINT_DISABLE", "1"),
         Duration::from_secs(60),
     )
     .assert_success();
-    let first = out.stdout.lines().next().unwrap_or_default();
+    let first = out.stdout.lines().next().unwrap_or_default().to_string();
+    (first, out.to_string())
+}
+
+#[test]
+fn harness_oldest_terraform_is_1_0_3_from_the_tools() {
+    let tf = Terraform::oldest();
+    let (first, out) = version_of(tf);
     assert_eq!(first, "Terraform v1.0.3", "unexpected version:\n{out}");
-    assert!(out.stdout.contains("linux_amd64"), "{out}");
+    assert!(out.contains("linux_amd64"), "{out}");
+}
+
+#[test]
+fn harness_newest_terraform_is_current() {
+    let tf = Terraform::newest();
+    let (first, out) = version_of(tf);
+    assert_eq!(
+        first,
+        format!("Terraform v{}", tf.version()),
+        "unexpected version:\n{out}"
+    );
+    assert!(tf.version() >= NEWEST_AT_LEAST, "{tf}");
+    assert_ne!(
+        tf.path(),
+        Terraform::oldest().path(),
+        "both passes would run the same binary"
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,10 @@ use std::os::unix::fs::PermissionsExt;
 
 use mesh_acceptance::{provider_bin, provider_version, unique_name, Emulator, Workspace};
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(init_from_filesystem_mirror,);
+
 /// The `version` recorded for `provider_address` in a `.terraform.lock.hcl`, if any.
 fn locked_version(lock: &str, provider_address: &str) -> Option<String> {
     let header = format!("provider \"{provider_address}\" {{");
@@ -15,8 +19,7 @@ fn locked_version(lock: &str, provider_address: &str) -> Option<String> {
     })
 }
 
-#[tokio::test]
-async fn init_from_filesystem_mirror() {
+async fn init_from_filesystem_mirror(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let version = provider_version();
     let key = unique_name("mirror");
@@ -41,7 +44,7 @@ resource "mesh_lf_tag" "t" {{
 }}
 "#
     );
-    let ws = Workspace::new(emulator, &hcl);
+    let ws = Workspace::new(tf, emulator, &hcl);
 
     let mirror = ws.root().join("mirror");
     let platform_dir = mirror.join(format!(

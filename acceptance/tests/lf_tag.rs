@@ -3,6 +3,19 @@
 use mesh_acceptance::{mesh_config, unique_name, Emulator, Workspace, ACCOUNT_ID};
 use serde_json::Value;
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    lf_tag_create,
+    lf_tag_update_in_place,
+    lf_tag_disappears,
+    lf_tag_import,
+    lf_tag_import_missing_fails,
+    lf_tag_destroy,
+    sync lf_tag_validate_bad_value,
+    lf_tag_many_values_in_batches,
+);
+
 const ADDRESS: &str = "mesh_lf_tag.t";
 
 /// A configuration with one `mesh_lf_tag.t`.
@@ -37,11 +50,10 @@ fn state_of(ws: &Workspace) -> Value {
         .unwrap_or_else(|| panic!("{ADDRESS} missing from state:\n{:#}", ws.state_json()))
 }
 
-#[tokio::test]
-async fn lf_tag_create() {
+async fn lf_tag_create(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("create");
-    let ws = Workspace::new(emulator, &tag_config(&key, &["sales", "finance"]));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["sales", "finance"]));
     ws.apply();
 
     assert_eq!(
@@ -56,11 +68,10 @@ async fn lf_tag_create() {
     ws.assert_plan_empty();
 }
 
-#[tokio::test]
-async fn lf_tag_update_in_place() {
+async fn lf_tag_update_in_place(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("update");
-    let ws = Workspace::new(emulator, &tag_config(&key, &["a", "b", "c"]));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["a", "b", "c"]));
     ws.apply();
     let id_before = state_of(&ws)["id"].clone();
 
@@ -82,11 +93,10 @@ async fn lf_tag_update_in_place() {
     ws.assert_plan_empty();
 }
 
-#[tokio::test]
-async fn lf_tag_disappears() {
+async fn lf_tag_disappears(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("gone");
-    let ws = Workspace::new(emulator, &tag_config(&key, &["x", "y"]));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["x", "y"]));
     ws.apply();
 
     emulator
@@ -107,8 +117,7 @@ async fn lf_tag_disappears() {
     ws.assert_plan_empty();
 }
 
-#[tokio::test]
-async fn lf_tag_import() {
+async fn lf_tag_import(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("import");
     emulator
@@ -123,7 +132,7 @@ async fn lf_tag_import() {
     let config = tag_config(&key, &["p", "q"]);
 
     // By KEY alone: the catalog is the caller's account.
-    let by_key = Workspace::new(emulator, &config);
+    let by_key = Workspace::new(tf, emulator, &config);
     by_key.import(ADDRESS, &key);
     let state = state_of(&by_key);
     assert_eq!(state["id"], format!("{ACCOUNT_ID}:{key}"), "{state:#}");
@@ -132,7 +141,7 @@ async fn lf_tag_import() {
     by_key.assert_plan_empty();
 
     // By CATALOG:KEY, into another empty state.
-    let by_id = Workspace::new(emulator, &config);
+    let by_id = Workspace::new(tf, emulator, &config);
     by_id.import(ADDRESS, &format!("{ACCOUNT_ID}:{key}"));
     let state = state_of(&by_id);
     assert_eq!(state["id"], format!("{ACCOUNT_ID}:{key}"), "{state:#}");
@@ -140,11 +149,10 @@ async fn lf_tag_import() {
     by_id.assert_plan_empty();
 }
 
-#[tokio::test]
-async fn lf_tag_import_missing_fails() {
+async fn lf_tag_import_missing_fails(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("nosuch");
-    let ws = Workspace::new(emulator, &tag_config(&key, &["v"]));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["v"]));
     let out = ws
         .tf(&["import", "-input=false", ADDRESS, &key])
         .assert_failure();
@@ -155,11 +163,10 @@ async fn lf_tag_import_missing_fails() {
     assert_eq!(ws.state_resource(ADDRESS), None);
 }
 
-#[tokio::test]
-async fn lf_tag_destroy() {
+async fn lf_tag_destroy(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("destroy");
-    let ws = Workspace::new(emulator, &tag_config(&key, &["v1", "v2"]));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["v1", "v2"]));
     ws.apply();
     assert!(emulator.lf_tag_values(&key).await.is_some());
 
@@ -186,10 +193,9 @@ fn assert_invalid(ws: &Workspace, hcl: &str, attribute: &str, needle: &str) {
     );
 }
 
-#[test]
-fn lf_tag_validate_bad_value() {
+fn lf_tag_validate_bad_value(tf: &'static Terraform) {
     let emulator = Emulator::shared();
-    let ws = Workspace::new(emulator, &tag_config("ok_key", &["ok-value"]));
+    let ws = Workspace::new(tf, emulator, &tag_config("ok_key", &["ok-value"]));
     // Control: the same shape with good input validates, so the failures below are about input.
     ws.validate().assert_success();
 
@@ -206,13 +212,12 @@ fn lf_tag_validate_bad_value() {
 
 /// Lake Formation takes at most 50 values per call: a large tag is created and changed in
 /// batches, and ends with exactly the configured values.
-#[tokio::test]
-async fn lf_tag_many_values_in_batches() {
+async fn lf_tag_many_values_in_batches(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("batch");
     let first: Vec<String> = (0..120).map(|i| format!("v{i:03}")).collect();
     let refs: Vec<&str> = first.iter().map(String::as_str).collect();
-    let ws = Workspace::new(emulator, &tag_config(&key, &refs));
+    let ws = Workspace::new(tf, emulator, &tag_config(&key, &refs));
     ws.apply();
     assert_eq!(emulator.lf_tag_values(&key).await, Some(sorted(&refs)));
     ws.assert_plan_empty();

@@ -2,6 +2,12 @@
 
 use mesh_acceptance::{mesh_config, random_token, unique_name, Emulator, TfOutput, Workspace};
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    sync logs_never_contain_secret,
+);
+
 /// Panics, naming the offending lines (not the whole trace), if `secret` shows up in `out`.
 fn assert_no_secret(out: &TfOutput, secret: &str) {
     let leaks: Vec<&str> = out
@@ -18,15 +24,14 @@ fn assert_no_secret(out: &TfOutput, secret: &str) {
     );
 }
 
-#[test]
-fn logs_never_contain_secret() {
+fn logs_never_contain_secret(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("logging");
     let secret = random_token(40);
     let hcl = mesh_config(&format!(
         "resource \"mesh_lf_tag\" \"t\" {{\n  key    = {key:?}\n  values = [\"v\"]\n}}\n"
     ));
-    let mut ws = Workspace::new(emulator, &hcl);
+    let mut ws = Workspace::new(tf, emulator, &hcl);
     ws.set_env("AWS_SECRET_ACCESS_KEY", &secret)
         .set_env("TF_LOG", "TRACE");
 

@@ -3,8 +3,16 @@
 //! Publishing them and consuming them by `s3::` source is in full_mesh.rs
 //! (`full_mesh_from_published_modules`).
 
-use mesh_acceptance::{repo_root, terraform_bin, Emulator, Workspace};
+use mesh_acceptance::{repo_root, Emulator, Workspace};
 use std::process::Command;
+
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    sync generated_modules_are_formatted,
+    sync every_module_and_its_example_validates,
+    sync a_product_against_the_policy_fails_plan_with_the_rule,
+);
 
 const MODULES: [&str; 4] = ["governance", "domain", "data-product", "consumer-access"];
 
@@ -13,9 +21,8 @@ fn flat(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-#[test]
-fn generated_modules_are_formatted() {
-    let out = Command::new(terraform_bin())
+fn generated_modules_are_formatted(tf: &'static Terraform) {
+    let out = Command::new(tf.path())
         .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
         .current_dir(repo_root().join("modules"))
         .output()
@@ -28,10 +35,9 @@ fn generated_modules_are_formatted() {
     );
 }
 
-#[test]
-fn every_module_and_its_example_validates() {
+fn every_module_and_its_example_validates(tf: &'static Terraform) {
     let emulator = Emulator::shared();
-    let ws = Workspace::from_dir(emulator, &repo_root().join("modules"));
+    let ws = Workspace::from_dir(tf, emulator, &repo_root().join("modules"));
     for module in MODULES {
         for dir in [module.to_string(), format!("{module}/examples/basic")] {
             assert!(
@@ -80,8 +86,7 @@ module "product" {{
     )
 }
 
-#[test]
-fn a_product_against_the_policy_fails_plan_with_the_rule() {
+fn a_product_against_the_policy_fails_plan_with_the_rule(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let cases = [
         (
@@ -129,7 +134,7 @@ fn a_product_against_the_policy_fails_plan_with_the_rule() {
         }))
         .collect::<Vec<_>>();
     for (config, message) in cases {
-        let ws = Workspace::new(emulator, &config);
+        let ws = Workspace::new(tf, emulator, &config);
         ws.tf_ok(&["get"]);
         let out = ws.tf(&["plan", "-input=false"]).assert_failure();
         let text = flat(&out.combined());
@@ -142,6 +147,7 @@ fn a_product_against_the_policy_fails_plan_with_the_rule() {
 
     // The same product within the policy plans.
     let ws = Workspace::new(
+        tf,
         emulator,
         &product_config("  name    = \"orders\"\n  lf_tags = { sensitivity = \"internal\" }"),
     );

@@ -3,6 +3,14 @@
 
 use mesh_acceptance::{Emulator, Workspace};
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    sync provider_validate_refuses_malformed_arn_url_and_region,
+    sync provider_validate_accepts_a_full_valid_block,
+    sync provider_assume_role_reaches_the_role_account,
+);
+
 fn config(provider_body: &str) -> String {
     format!(
         r#"terraform {{
@@ -23,10 +31,10 @@ resource "mesh_lf_tag" "t" {{
     )
 }
 
-#[test]
-fn provider_validate_refuses_malformed_arn_url_and_region() {
+fn provider_validate_refuses_malformed_arn_url_and_region(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let ws = Workspace::new(
+        tf,
         emulator,
         &config(
             r#"  region   = "Mars"
@@ -55,10 +63,10 @@ fn provider_validate_refuses_malformed_arn_url_and_region() {
     assert!(text.contains("role_arn = \"not-an-arn\""), "{out}");
 }
 
-#[test]
-fn provider_validate_accepts_a_full_valid_block() {
+fn provider_validate_accepts_a_full_valid_block(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let ws = Workspace::new(
+        tf,
         emulator,
         &config(
             r#"  region      = "eu-west-1"
@@ -78,13 +86,13 @@ fn provider_validate_accepts_a_full_valid_block() {
     assert!(out.success(), "validate failed:\n{out}");
 }
 
-#[test]
-fn provider_assume_role_reaches_the_role_account() {
+fn provider_assume_role_reaches_the_role_account(tf: &'static Terraform) {
     // The emulator attributes requests made with assumed-role credentials to the role's account,
     // so the tag's computed catalog id proves the provider assumed the role.
     let emulator = Emulator::shared();
     let key = mesh_acceptance::unique_name("assumed");
     let ws = Workspace::new(
+        tf,
         emulator,
         &config(
             r#"  region   = "us-east-1"

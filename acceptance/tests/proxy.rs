@@ -9,6 +9,12 @@ use aws_sdk_glue::types::DatabaseInput;
 use aws_sdk_lakeformation::error::ProvideErrorMetadata;
 use mesh_acceptance::{mesh_config, unique_name, Emulator, Proxy, Workspace, ACCOUNT_ID};
 
+use mesh_acceptance::{terraform_tests, Terraform};
+
+terraform_tests!(
+    sync proxy_counts_terraform_calls,
+);
+
 #[tokio::test]
 async fn proxy_counts_lake_formation_calls_and_injects_faults() {
     let emulator = Emulator::shared();
@@ -323,12 +329,12 @@ fn proxy_handles_chunked_bodies_expect_continue_and_keep_alive() {
     );
 }
 
-#[test]
-fn proxy_counts_terraform_calls() {
+fn proxy_counts_terraform_calls(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let proxy = Proxy::start(emulator);
     let key = unique_name("proxied");
     let ws = Workspace::with_proxy(
+        tf,
         &proxy,
         &mesh_config(&format!(
             "resource \"mesh_lf_tag\" \"t\" {{\n  key    = {key:?}\n  values = [\"v\"]\n}}\n"

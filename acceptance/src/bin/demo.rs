@@ -4,6 +4,7 @@
 //! `terraform apply -auto-approve -var endpoint=...` with the freshly built provider
 //! (dev_overrides), prints `terraform output`, and stops the emulator.
 //!
+//! It runs the newest Terraform on the machine (as users do), else the oldest supported.
 //! No `terraform init`: with dev_overrides it is unnecessary, and Terraform 1.0.3 would still
 //! query the public registry for the overridden provider. Modules, if the example ever uses
 //! any, are fetched with `terraform get`.
@@ -11,7 +12,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use mesh_acceptance::{repo_root, Emulator, Workspace};
+use mesh_acceptance::{repo_root, Emulator, Terraform, Workspace};
 
 fn main() -> ExitCode {
     let emulator = match Emulator::start() {
@@ -23,8 +24,14 @@ fn main() -> ExitCode {
     };
     println!("AWS emulator (moto) listening on {}", emulator.endpoint());
 
+    // The Terraform users run today; the oldest supported one when none is installed.
+    let tf = Terraform::find_newest().unwrap_or_else(|missing| {
+        println!("{missing}\nthe demo runs on the oldest supported Terraform instead");
+        Terraform::oldest()
+    });
+    println!("running {tf}");
     let example = repo_root().join("examples").join("quickstart");
-    let ws = Workspace::from_dir(&emulator, &example);
+    let ws = Workspace::from_dir(tf, &emulator, &example);
     println!("quickstart copied to {}", ws.dir().display());
 
     let endpoint = format!("-var=endpoint={}", emulator.endpoint());
