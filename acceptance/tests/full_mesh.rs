@@ -820,6 +820,136 @@ fn addresses_and_ids(ws: &Workspace) -> Vec<(String, String)> {
     out
 }
 
+/// One managed resource instance from the raw state file: its address, type, the alias of the
+/// provider configuration that manages it, and its import id.
+struct Managed {
+    address: String,
+    ty: String,
+    alias: String,
+    id: String,
+}
+
+/// Every managed resource instance in `ws`'s local state file.
+fn managed_resources(ws: &Workspace) -> Vec<Managed> {
+    let path = ws.dir().join("terraform.tfstate");
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let state: Value = serde_json::from_str(&text).expect("the state file is JSON");
+    let mut out = Vec::new();
+    for r in state["resources"].as_array().into_iter().flatten() {
+        if r["mode"] != "managed" {
+            continue;
+        }
+        let ty = r["type"].as_str().unwrap_or_default().to_string();
+        let base = match r["module"].as_str() {
+            Some(module) => format!("{module}.{ty}.{}", r["name"].as_str().unwrap_or_default()),
+            None => format!("{ty}.{}", r["name"].as_str().unwrap_or_default()),
+        };
+        // provider["registry.terraform.io/meshcraft/mesh"].commerce
+        let provider = r["provider"].as_str().unwrap_or_default();
+        let alias = provider
+            .rsplit_once("].")
+            .map_or("", |(_, a)| a)
+            .to_string();
+        for instance in r["instances"].as_array().into_iter().flatten() {
+            let address = match &instance["index_key"] {
+                Value::String(key) => format!("{base}[{key:?}]"),
+                Value::Number(n) => format!("{base}[{n}]"),
+                _ => base.clone(),
+            };
+            let id = instance["attributes"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{address} has no id: {instance:#}"))
+                .to_string();
+            out.push(Managed {
+                address,
+                ty: ty.clone(),
+                alias: alias.clone(),
+                id,
+            });
+        }
+    }
+    out
+}
+
+/// `Plan: ...` or `No changes.` from a plan's output.
+fn plan_summary(out: &mesh_acceptance::TfOutput) -> String {
+    out.stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Plan:") || l.contains("No changes."))
+        .unwrap_or_else(|| panic!("no plan summary in:\n{out}"))
+        .trim()
+        .to_string()
+}
+
+/// What Terraform 1.5+ users do instead of `terraform import`: `import` blocks at every
+/// resource's module address plan only imports; and `import` blocks alone, with Terraform
+/// generating the configuration of every resource type, plan only imports too. Both converge to
+/// an empty plan after apply.
+fn import_blocks_and_generated_config(
+    tf: &'static Terraform,
+    emulator: &Emulator,
+    example: &std::path::Path,
+    tfvars: &str,
+    applied: &Workspace,
+) {
+    let resources = managed_resources(applied);
+    let types: BTreeSet<&str> = resources.iter().map(|r| r.ty.as_str()).collect();
+    assert_eq!(
+        types.len(),
+        8,
+        "every resource type is in the mesh: {types:?}"
+    );
+    let expected = format!(
+        "Plan: {} to import, 0 to add, 0 to change, 0 to destroy.",
+        resources.len()
+    );
+
+    let blocks = Workspace::from_dir(tf, emulator, example);
+    blocks.write_file("terraform.tfvars", tfvars);
+    blocks.tf_ok(&["get"]);
+    let imports: String = resources
+        .iter()
+        .map(|r| format!("import {{\n  to = {}\n  id = {:?}\n}}\n\n", r.address, r.id))
+        .collect();
+    blocks.write_file("imports.tf", &imports);
+    let plan = blocks.tf_ok(&["plan", "-input=false"]);
+    assert_eq!(plan_summary(&plan), expected, "{plan}");
+    blocks.apply();
+    blocks.assert_plan_empty();
+    drop(blocks);
+
+    // Only the providers and variables of the example, and import blocks into root resources.
+    let generated = Workspace::from_dir(tf, emulator, example);
+    for file in ["governance.tf", "commerce.tf", "finance.tf", "outputs.tf"] {
+        let path = generated.dir().join(file);
+        fs::remove_file(&path).unwrap_or_else(|e| panic!("remove {}: {e}", path.display()));
+    }
+    generated.write_file("terraform.tfvars", tfvars);
+    let imports: String = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "import {{\n  to       = {}.r{i}\n  id       = {:?}\n  provider = mesh.{}\n}}\n\n",
+                r.ty, r.id, r.alias
+            )
+        })
+        .collect();
+    generated.write_file("imports.tf", &imports);
+    let first = generated.tf_ok(&["plan", "-input=false", "-generate-config-out=generated.tf"]);
+    let config = fs::read_to_string(generated.dir().join("generated.tf"))
+        .unwrap_or_else(|e| panic!("no generated.tf ({e}):\n{first}"));
+    let plan = generated.tf_ok(&["plan", "-input=false"]);
+    assert_eq!(
+        plan_summary(&plan),
+        expected,
+        "generated configuration:\n{config}\n{plan}"
+    );
+    generated.apply();
+    generated.assert_plan_empty();
+}
+
 async fn full_mesh_applies_exactly(tf: &'static Terraform) {
     // A fresh emulator: the mesh's accounts and names are fixed, and the test runs once per
     // Terraform version, concurrently.
@@ -994,6 +1124,9 @@ async fn full_mesh_applies_exactly(tf: &'static Terraform) {
     }
     imported.assert_plan_empty();
     drop(imported);
+    if tf.at_least(1, 5) {
+        import_blocks_and_generated_config(tf, emulator, &example, &tfvars, &ws);
+    }
 
     // --- Destroy removes every grant and the link. -------------------------------------------
     ws.destroy();

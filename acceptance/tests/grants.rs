@@ -753,8 +753,15 @@ async fn product_grant_validation(tf: &'static Terraform) {
         &mesh_config(
             r#"resource "mesh_product_grant" "both" {
   product   = "commerce/orders"
-  database  = "commerce_products"
+  database  = "finance_products"
   principal = "777788889999"
+}
+
+resource "mesh_product_grant" "agreeing" {
+  product    = "commerce/orders"
+  database   = "commerce_products"
+  table      = "orders"
+  principal  = "777788889999"
 }
 
 resource "mesh_product_grant" "columns" {
@@ -788,6 +795,11 @@ resource "mesh_product_grant" "nobody" {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+    // Both references, agreeing (as generated configuration writes them), are fine.
+    assert!(
+        !text.contains("mesh_product_grant.agreeing"),
+        "agreeing references refused:\n{text}"
+    );
 
     // Inside a for_each, validate sees every value as unknown: optional column lists are no
     // conflict then. Plan sees them known and still refuses both together.

@@ -1543,7 +1543,13 @@ impl Resource for DataProduct {
         match object {
             Ok(Some(bytes)) => {
                 let sha = Contract::sha256_hex(&bytes);
-                if Some(&sha) != state.contract_sha256.known() {
+                // No hash in state: just imported, so the document found is the one to track
+                // (a first read must not report drift, or every import plans an update).
+                let changed = state
+                    .contract_sha256
+                    .known()
+                    .is_some_and(|known| *known != sha);
+                if changed {
                     private.0.insert(DRIFT_CONTRACT.into(), true.into());
                 }
                 model.contract_sha256 = Attr::Known(sha);

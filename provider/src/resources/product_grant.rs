@@ -436,7 +436,7 @@ impl Resource for ProductGrant {
                 Attribute::string("product")
                     .optional()
                     .computed()
-                    .describe("The product, `<domain>/<name>`, in this account's catalog: the table `<name>` of the database `<domain>_products`. Set either this, or `database` and `table`. Computed from `database` and `table` when they name a domain's product in this account.")
+                    .describe("The product, `<domain>/<name>`, in this account's catalog: the table `<name>` of the database `<domain>_products`. Set either this, or `database` and `table`; both only when they agree (as Terraform's generated configuration writes them). Computed from `database` and `table` when they name a domain's product in this account.")
                     .validate(Validator::string("DOMAIN/NAME", "Invalid product", check_product)),
             )
             .attribute(
@@ -500,19 +500,24 @@ impl Resource for ProductGrant {
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
         let has_product = !config.product.is_null();
         let (has_db, has_table) = (!config.database.is_null(), !config.table.is_null());
-        if has_product && (has_db || has_table || !config.catalog_id.is_null()) {
-            let at = if has_db {
-                "database"
-            } else if has_table {
-                "table"
-            } else {
-                "catalog_id"
-            };
-            diags.error_at(
-                AttributePath::attr(at),
-                "Conflicting product reference",
-                "Set either `product` (a product in this account), or `database` and `table` (with `catalog_id` for another catalog), not both.",
-            );
+        // Both ways of naming the table may be written together when they agree, as
+        // `terraform plan -generate-config-out` writes them; `catalog_id` is checked at plan.
+        if let Some((domain, name)) = config.product.known().and_then(|p| p.split_once('/')) {
+            let expected = [
+                ("database", database_name(domain)),
+                ("table", name.to_string()),
+            ];
+            for (attr, (at, want)) in [&config.database, &config.table].into_iter().zip(expected) {
+                if let Attr::Known(got) = attr {
+                    if *got != want {
+                        diags.error_at(
+                            AttributePath::attr(at),
+                            "Conflicting product reference",
+                            format!("`product` names {domain}/{name}, whose {at} is {want:?}, but `{at}` is {got:?}. Set either `product` (a product in this account), or `database` and `table` (with `catalog_id` for another catalog); both only when they agree."),
+                        );
+                    }
+                }
+            }
         }
         if !has_product {
             if !has_db && !has_table {
@@ -580,6 +585,18 @@ impl Resource for ProductGrant {
             },
             None => None,
         };
+        if let (Attr::Known(product), Attr::Known(catalog), Some(account)) =
+            (&req.config.product, &req.config.catalog_id, &account)
+        {
+            if catalog != account {
+                req.diags.error_at(
+                    AttributePath::attr("catalog_id"),
+                    "Conflicting product reference",
+                    format!("`product` names {product} in this account's catalog ({account}), but `catalog_id` is {catalog}. For a table in another catalog, set `database` and `table` instead of `product`."),
+                );
+                return;
+            }
+        }
         if req.planned.catalog_id.is_unknown() {
             if let Some(a) = &account {
                 req.planned.catalog_id = Attr::Known(a.clone());
@@ -823,6 +840,40 @@ mod tests {
         // In another account's catalog it is not "a product in this account".
         let m = s.state(&s.table_grants(), "111111111111");
         assert_eq!(m.product, Attr::Null);
+    }
+
+    #[test]
+    fn both_references_are_accepted_only_when_they_agree() {
+        let config = |database: &str, table: &str| Model {
+            product: Attr::Known("commerce/orders".into()),
+            database: Attr::Known(database.into()),
+            table: Attr::Known(table.into()),
+            principal: Attr::Known("777788889999".into()),
+            ..Model::default()
+        };
+        let problems = |m: &Model| {
+            let mut diags = Diagnostics::new();
+            ProductGrant.validate(m, &mut diags);
+            diags
+                .0
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {}",
+                        d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        d.summary
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(problems(&config("commerce_products", "orders")).is_empty());
+        assert_eq!(
+            problems(&config("finance_products", "invoices")),
+            [
+                "database: Conflicting product reference",
+                "table: Conflicting product reference"
+            ]
+        );
     }
 
     #[test]
