@@ -1,8 +1,6 @@
-//! The shipped examples apply against the emulator and converge.
+//! The shipped examples apply against the emulator, converge, and destroy cleanly.
 
-use mesh_acceptance::{repo_root, Emulator, Workspace};
-
-use mesh_acceptance::{terraform_tests, Terraform};
+use mesh_acceptance::{repo_root, s3_client, terraform_tests, Emulator, Terraform, Workspace};
 
 terraform_tests!(example_quickstart,);
 
@@ -43,4 +41,50 @@ async fn example_quickstart(tf: &'static Terraform) {
 
     let plan = ws.tf(&["plan", "-input=false", "-detailed-exitcode", &endpoint]);
     assert_eq!(plan.code, 0, "expected an empty plan:\n{plan}");
+
+    // Destroy leaves nothing behind: the emulator is this test's own, so whatever is left was
+    // the example's. The schema registry stays, empty: products share it, possibly across
+    // configurations, and it holds nothing of this one.
+    for schema in ["commerce.orders", "commerce.order_items"] {
+        assert!(
+            emulator.get_schema("commerce-contracts", schema).await.is_some(),
+            "schema {schema} missing after apply"
+        );
+    }
+    ws.tf_ok(&["destroy", "-auto-approve", "-input=false", &endpoint]);
+    let lf = emulator.lakeformation();
+    let tags = lf.list_lf_tags().send().await.expect("ListLFTags");
+    assert!(tags.lf_tags().is_empty(), "LF-tags left: {tags:?}");
+    let registered = lf.list_resources().send().await.expect("ListResources");
+    assert!(
+        registered.resource_info_list().is_empty(),
+        "Lake Formation registrations left: {registered:?}"
+    );
+    let permissions = lf.list_permissions().send().await.expect("ListPermissions");
+    assert!(
+        permissions.principal_resource_permissions().is_empty(),
+        "grants left: {permissions:?}"
+    );
+    let glue = emulator.glue();
+    let databases = glue.get_databases().send().await.expect("GetDatabases");
+    assert!(
+        databases.database_list().is_empty(),
+        "databases left: {databases:?}"
+    );
+    let buckets = s3_client(&emulator.sdk_config())
+        .list_buckets()
+        .send()
+        .await
+        .expect("ListBuckets");
+    assert!(buckets.buckets().is_empty(), "buckets left: {buckets:?}");
+    // moto has no ListSchemas: the example's two contracts, by name.
+    for schema in ["commerce.orders", "commerce.order_items"] {
+        assert!(
+            emulator
+                .get_schema("commerce-contracts", schema)
+                .await
+                .is_none(),
+            "schema {schema} left"
+        );
+    }
 }
