@@ -59,7 +59,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod aws_state;
 pub mod fixtures;
+pub mod gpg;
 mod proxy;
+pub mod registry;
 mod terraform;
 
 pub use aws_state::{lf_tags, unless_not_found, LfTags};
@@ -133,6 +135,23 @@ pub fn provider_bin() -> PathBuf {
         target.join("debug").join("terraform-provider-mesh")
     });
     require_file(path, "the provider binary")
+}
+
+/// The optimised provider binary a release packages: `MESH_RELEASE_BIN`, else
+/// `$CARGO_TARGET_DIR/release/terraform-provider-mesh`, else `<repo>/target/release/...`.
+/// Panics with a hint when it is missing.
+pub fn release_bin() -> PathBuf {
+    let path = env_path("MESH_RELEASE_BIN").unwrap_or_else(|| {
+        let target = env_path("CARGO_TARGET_DIR").unwrap_or_else(|| repo_root().join("target"));
+        target.join("release").join("terraform-provider-mesh")
+    });
+    if !path.is_file() {
+        panic!(
+            "the release binary not found at {}: run `make release-bin` at the repository root first",
+            path.display()
+        );
+    }
+    path
 }
 
 /// The module generator under test: `MESH_MODULES_BIN`, else
@@ -509,6 +528,31 @@ impl Emulator {
         self.addr
     }
 
+    /// SDK configuration whose requests the emulator attributes to `account`: credentials of a
+    /// role there, from STS AssumeRole (the emulator needs no such role to exist).
+    pub async fn account_sdk_config(&self, account: &str) -> aws_config::SdkConfig {
+        let out = self
+            .sts()
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/MeshAcceptance"))
+            .role_session_name("mesh-acceptance")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AssumeRole into {account}: {e:?}"));
+        let c = out.credentials.expect("AssumeRole answered no credentials");
+        let credentials = Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            None,
+            "mesh-acceptance-assumed",
+        );
+        self.sdk_config()
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build()
+    }
+
     /// A Lake Formation client for checking AWS state.
     pub fn lakeformation(&self) -> aws_sdk_lakeformation::Client {
         aws_sdk_lakeformation::Client::new(&self.sdk_config())
@@ -772,6 +816,13 @@ impl Workspace {
     /// `AWS_SECRET_ACCESS_KEY`).
     pub fn set_env(&mut self, name: &str, value: &str) -> &mut Self {
         self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// Removes an environment variable from later Terraform runs (e.g. the test credentials, to
+    /// prove another credential source is used).
+    pub fn unset_env(&mut self, name: &str) -> &mut Self {
+        self.env.remove(name);
         self
     }
 

@@ -47,7 +47,10 @@ async fn example_quickstart(tf: &'static Terraform) {
     // configurations, and it holds nothing of this one.
     for schema in ["commerce.orders", "commerce.order_items"] {
         assert!(
-            emulator.get_schema("commerce-contracts", schema).await.is_some(),
+            emulator
+                .get_schema("commerce-contracts", schema)
+                .await
+                .is_some(),
             "schema {schema} missing after apply"
         );
     }
