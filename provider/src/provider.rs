@@ -1,11 +1,12 @@
 //! The `mesh` provider: its configuration block and the resources it serves.
 
-use crate::aws::{self, AssumeRole, Clients, Service, Settings};
+use crate::aws::{self, AssumeRole, Clients, Secret, Service, Settings, WebIdentityConfig};
 use crate::framework::resource::DynResource;
 use crate::framework::server;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
-    Attribute, Block, Diagnostic, Diagnostics, NestedBlock, Nesting, Registered, Schema, Validator,
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Nesting, Registered,
+    Schema, Validator,
 };
 use crate::resources;
 use async_trait::async_trait;
@@ -21,7 +22,16 @@ pub struct Config {
     max_retries: Attr<i64>,
     tag_catalog_id: Attr<String>,
     assume_role: Attr<AssumeRoleConfig>,
+    assume_role_with_web_identity: Attr<WebIdentityBlock>,
     endpoints: Attr<BTreeMap<String, Attr<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WebIdentityBlock {
+    role_arn: Attr<String>,
+    session_name: Attr<String>,
+    web_identity_token: Attr<String>,
+    web_identity_token_file: Attr<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,6 +63,22 @@ fn checked(check: fn(&str) -> Result<(), String>, summary: &'static str) -> Vali
     Validator::string(summary, summary, move |s| check(s).err())
 }
 
+/// `session_name` of the role blocks: what STS accepts as a role session name.
+fn session_name_attribute() -> Attribute {
+    Attribute::string("session_name")
+        .optional()
+        .validate(Validator::length_between(2, 64))
+        .validate(Validator::string(
+            "session name characters",
+            "Invalid session name",
+            |s| {
+                (!s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+                .then(|| format!("{s:?} may contain only letters, digits and + = , . @ _ -."))
+            },
+        ))
+}
+
 fn endpoint_attribute(name: &str, what: &str) -> Attribute {
     Attribute::string(name)
         .optional()
@@ -81,6 +107,16 @@ impl MeshProvider {
                 external_id: known(role.external_id)?,
             }),
         };
+        let web_identity = match config.assume_role_with_web_identity {
+            Attr::Unknown => return None,
+            Attr::Null => None,
+            Attr::Known(block) => Some(WebIdentityConfig {
+                role_arn: known(block.role_arn)?,
+                session_name: known(block.session_name)?,
+                token: known(block.web_identity_token)?.map(Secret::new),
+                token_file: known(block.web_identity_token_file)?,
+            }),
+        };
         let mut endpoints = Vec::new();
         match config.endpoints {
             Attr::Unknown => return None,
@@ -106,6 +142,7 @@ impl MeshProvider {
             profile: known(config.profile)?,
             endpoint: known(config.endpoint)?,
             assume_role,
+            web_identity,
             endpoints,
             max_retries,
         })
@@ -180,16 +217,10 @@ impl server::Provider for MeshProvider {
                                 .describe("ARN of the IAM role to assume.")
                                 .validate(checked(aws::check_role_arn, "Invalid role ARN")),
                         )
-                        .attribute(
-                            Attribute::string("session_name")
-                                .optional()
-                                .describe(format!("Session name shown in CloudTrail. Default `{}`.", aws::DEFAULT_SESSION_NAME))
-                                .validate(Validator::length_between(2, 64))
-                                .validate(Validator::string("session name characters", "Invalid session name", |s| {
-                                    (!s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
-                                        .then(|| format!("{s:?} may contain only letters, digits and + = , . @ _ -."))
-                                })),
-                        )
+                        .attribute(session_name_attribute().describe(format!(
+                            "Session name shown in CloudTrail. Default `{}`.",
+                            aws::DEFAULT_SESSION_NAME
+                        )))
                         .attribute(
                             Attribute::string("external_id")
                                 .optional()
@@ -199,8 +230,58 @@ impl server::Provider for MeshProvider {
                         ),
                 ),
             )
+            .block(NestedBlock::new(
+                "assume_role_with_web_identity",
+                Nesting::Single,
+                Block::new(
+                    "Credentials from a web identity (OIDC) token, as Terraform Cloud's dynamic \
+                     credentials and CI systems issue them: the provider calls STS \
+                     `AssumeRoleWithWebIdentity` (through `endpoint` / `endpoints.sts` when set) \
+                     and uses the role's temporary credentials, refreshed before they expire. \
+                     Unset arguments fall back to `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME` and \
+                     `AWS_WEB_IDENTITY_TOKEN_FILE`. With `assume_role` too, that role is assumed \
+                     with these credentials. Without this block, the standard credential chain \
+                     also reads `AWS_ROLE_ARN` and `AWS_WEB_IDENTITY_TOKEN_FILE`.",
+                )
+                .attribute(
+                    Attribute::string("role_arn")
+                        .optional()
+                        .describe("ARN of the role to assume. Default `AWS_ROLE_ARN`.")
+                        .validate(checked(aws::check_role_arn, "Invalid role ARN")),
+                )
+                .attribute(session_name_attribute().describe(format!(
+                    "Session name shown in CloudTrail. Default `AWS_ROLE_SESSION_NAME`, then `{}`.",
+                    aws::DEFAULT_SESSION_NAME
+                )))
+                .attribute(
+                    Attribute::string("web_identity_token")
+                        .optional()
+                        .sensitive()
+                        .describe("The OIDC token itself. Conflicts with `web_identity_token_file`. Never logged.")
+                        .validate(Validator::length_between(4, 20000)),
+                )
+                .attribute(
+                    Attribute::string("web_identity_token_file")
+                        .optional()
+                        .describe("A file holding the OIDC token, read again at each refresh. Default `AWS_WEB_IDENTITY_TOKEN_FILE`.")
+                        .validate(Validator::length_between(1, 4096)),
+                ),
+            ))
             .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
         )
+    }
+
+    fn validate(&self, config: &Config, diags: &mut Diagnostics) {
+        if let Attr::Known(block) = &config.assume_role_with_web_identity {
+            if block.web_identity_token.is_known() && block.web_identity_token_file.is_known() {
+                diags.error_at(
+                    AttributePath::attr("assume_role_with_web_identity")
+                        .then_attr("web_identity_token_file"),
+                    "Conflicting web identity token",
+                    "Set `web_identity_token` or `web_identity_token_file`, not both.",
+                );
+            }
+        }
     }
 
     async fn configure(&self, config: Config, diags: &mut Diagnostics) -> Option<Clients> {

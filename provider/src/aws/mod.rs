@@ -6,9 +6,13 @@
 
 mod error;
 mod retry;
+mod web_identity;
 
 pub use error::{AwsError, ErrorKind};
 pub use retry::{RetryPolicy, DEFAULT_MAX_RETRIES};
+pub use web_identity::{
+    Secret, WebIdentity, WebIdentityConfig, WebIdentityCredentials, WebIdentityToken,
+};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -89,6 +93,8 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Role to assume.
     pub assume_role: Option<AssumeRole>,
+    /// Web identity to exchange for the base credentials (before `assume_role`, if any).
+    pub web_identity: Option<WebIdentityConfig>,
     /// One endpoint URL for every service (a local emulator).
     pub endpoint: Option<String>,
     /// Per-service endpoint URLs; win over `endpoint`.
@@ -147,6 +153,25 @@ impl Clients {
                 "No AWS region is set. Set `region` in the provider block, or AWS_REGION / AWS_DEFAULT_REGION in the environment, or a region in the profile.".to_string()
             })?;
 
+        // A web identity replaces the chain's credentials; an assumed role then chains on it.
+        let base = match &settings.web_identity {
+            None => base,
+            Some(config) => {
+                let identity = config.resolve(|name| std::env::var(name).ok())?;
+                let mut sts = aws_sdk_sts::config::Builder::from(&base).retry_config(
+                    RetryConfig::standard().with_max_attempts(settings.max_retries + 1),
+                );
+                sts.set_endpoint_url(endpoint(settings, Service::Sts));
+                let provider = WebIdentityCredentials::new(
+                    aws_sdk_sts::Client::from_conf(sts.build()),
+                    identity,
+                );
+                base.into_builder()
+                    .credentials_provider(SharedCredentialsProvider::new(provider))
+                    .build()
+            }
+        };
+
         let sdk = match &settings.assume_role {
             None => base,
             Some(role) => {
@@ -171,6 +196,7 @@ impl Clients {
             region = region,
             profile = settings.profile,
             assume_role = settings.assume_role.as_ref().map(|r| r.role_arn.clone()),
+            web_identity = settings.web_identity.is_some(),
             endpoint = settings.endpoint,
             max_retries = settings.max_retries,
         );
