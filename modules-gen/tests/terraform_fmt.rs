@@ -1,10 +1,11 @@
 //! The generated modules are exactly as `terraform fmt` writes them, checked with the real
-//! Terraform 1.0.3 that `make tools` installs. Without it the tests fail with that hint: they
-//! never pass by skipping.
+//! Terraform 1.0.3 that `make tools` installs and with the newest Terraform on the machine.
+//! Without them the tests fail with a hint: they never pass by skipping.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mesh_acceptance::Terraform;
 use mesh_modules::blueprint::Blueprint;
 use mesh_modules::generate;
 
@@ -15,42 +16,29 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Terraform from the tools folder: `MESH_TOOLS_DIR`, else `<repo>/.tools` (as the acceptance
-/// harness finds it).
-fn terraform() -> PathBuf {
-    let tools = std::env::var_os("MESH_TOOLS_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".tools"));
-    let path = tools.join("bin").join("terraform");
-    assert!(
-        path.is_file(),
-        "Terraform 1.0.3 not found at {}: run `make tools` at the repository root first (or set \
-         MESH_TOOLS_DIR)",
-        path.display()
-    );
-    path
-}
-
 fn render_into(blueprint_text: &str, out: &Path) {
     let blueprint = Blueprint::parse(blueprint_text, "mesh.yaml").unwrap_or_else(|e| panic!("{e}"));
     let files = generate::render(&blueprint).unwrap();
     generate::write(&files, out).unwrap();
 }
 
+/// `terraform fmt -check` of every supported Terraform (1.0.3 and the newest) passes on `dir`.
 fn assert_fmt_clean(dir: &Path) {
-    let output = Command::new(terraform())
-        .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
-        .arg(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .output()
-        .expect("run terraform fmt");
-    assert!(
-        output.status.success(),
-        "terraform fmt would change the generated files:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    for tf in Terraform::both() {
+        let output = Command::new(tf.path())
+            .args(["fmt", "-check", "-recursive", "-diff", "-no-color"])
+            .arg(dir)
+            .env_remove("TF_CLI_CONFIG_FILE")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .expect("run terraform fmt");
+        assert!(
+            output.status.success(),
+            "{tf}: terraform fmt would change the generated files:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 #[test]

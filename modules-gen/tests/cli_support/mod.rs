@@ -24,10 +24,29 @@ pub fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Runs Terraform 1.0.3 `init` and `apply` on a root module calling `source` with `name`, in a
-/// new folder `dir`, and returns the applied `name` output. Panics with Terraform's output on
-/// failure.
+/// Runs `init` and `apply` on a root module calling `source` with `name`, once on each
+/// supported Terraform (1.0.3 and the newest), each in a new folder under `dir`, and returns the
+/// applied `name` output (the same from both). Panics with Terraform's output on failure.
 pub fn terraform_consume(dir: &Path, source: &str, name: &str, env: &[(&str, &str)]) -> String {
+    let mut outputs = Vec::new();
+    for tf in mesh_acceptance::Terraform::both() {
+        let dir = dir.join(format!("terraform-{}", tf.version()));
+        outputs.push(consume_with(tf, &dir, source, name, env));
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "the two Terraform versions disagree"
+    );
+    outputs.remove(0)
+}
+
+fn consume_with(
+    tf: &mesh_acceptance::Terraform,
+    dir: &Path,
+    source: &str,
+    name: &str,
+    env: &[(&str, &str)],
+) -> String {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("main.tf"),
@@ -37,11 +56,11 @@ pub fn terraform_consume(dir: &Path, source: &str, name: &str, env: &[(&str, &st
         ),
     )
     .unwrap();
-    let terraform = tool("terraform");
     let run = |args: &[&str]| -> String {
-        let output = Command::new(&terraform)
+        let output = Command::new(tf.path())
             .args(args)
             .current_dir(dir)
+            .env_remove("TF_CLI_CONFIG_FILE")
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .envs(env.iter().copied())
@@ -54,7 +73,7 @@ pub fn terraform_consume(dir: &Path, source: &str, name: &str, env: &[(&str, &st
         );
         assert!(
             output.status.success(),
-            "terraform {args:?} failed for source {source}:\n{text}"
+            "{tf}: terraform {args:?} failed for source {source}:\n{text}"
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
