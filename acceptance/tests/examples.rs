@@ -2,7 +2,7 @@
 
 use mesh_acceptance::{repo_root, s3_client, terraform_tests, Emulator, Terraform, Workspace};
 
-terraform_tests!(example_quickstart,);
+terraform_tests!(example_quickstart, sync every_provider_and_resource_example_validates);
 
 async fn example_quickstart(tf: &'static Terraform) {
     // A fresh emulator: the example's names are fixed, and the test runs once per Terraform
@@ -89,5 +89,52 @@ async fn example_quickstart(tf: &'static Terraform) {
                 .is_none(),
             "schema {schema} left"
         );
+    }
+}
+
+/// The examples that become the registry docs (`examples/provider`, `examples/resources/<type>`)
+/// are valid configuration: each validates on its own (with the provider's source declared).
+fn every_provider_and_resource_example_validates(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let examples = repo_root().join("examples");
+    let mut dirs = vec![examples.join("provider")];
+    let resources = std::fs::read_dir(examples.join("resources")).expect("examples/resources");
+    for entry in resources {
+        dirs.push(entry.expect("an entry").path());
+    }
+    dirs.sort();
+    assert!(dirs.len() >= 9, "{dirs:?}");
+    for dir in dirs {
+        let ws = Workspace::from_dir(tf, emulator, &dir);
+        // Examples may use an alias (`provider = mesh.commerce`) declared elsewhere in a real
+        // configuration: declare each one they use.
+        let text = std::fs::read_to_string(dir.join(if dir.ends_with("provider") {
+            "provider.tf"
+        } else {
+            "resource.tf"
+        }))
+        .expect("read the example");
+        let mut aliases: Vec<&str> = text
+            .split("provider = mesh.")
+            .skip(1)
+            .filter_map(|rest| {
+                rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .next()
+            })
+            .collect();
+        aliases.sort();
+        aliases.dedup();
+        let compact = text.replace([' ', '\t'], "");
+        aliases.retain(|a| !compact.contains(&format!("alias=\"{a}\"")));
+        let declared: String = aliases
+            .iter()
+            .map(|a| format!("provider \"mesh\" {{\n  alias = \"{a}\"\n}}\n"))
+            .collect();
+        ws.write_file(
+            "versions.tf",
+            &format!("terraform {{\n  required_providers {{\n    mesh = {{ source = \"meshcraft/mesh\" }}\n  }}\n}}\n{declared}"),
+        );
+        let out = ws.validate();
+        assert!(out.success(), "{} does not validate:\n{out}", dir.display());
     }
 }

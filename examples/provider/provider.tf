@@ -26,3 +26,15 @@ provider "mesh" {
     lakeformation = "http://127.0.0.1:5000"
   }
 }
+
+# Terraform Cloud dynamic credentials, or any OIDC token: exchanged for the role's credentials.
+# Without this block the standard chain reads AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE too.
+provider "mesh" {
+  alias  = "ci"
+  region = "eu-west-1"
+
+  assume_role_with_web_identity {
+    role_arn                = "arn:aws:iam::111111111111:role/TerraformCloudRun"
+    web_identity_token_file = "/var/run/secrets/oidc/token"
+  }
+}

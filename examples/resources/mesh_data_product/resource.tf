@@ -1,5 +1,5 @@
 resource "mesh_data_product" "orders" {
-  domain      = mesh_domain.commerce.name
+  domain      = "commerce" # a mesh_domain's name, e.g. mesh_domain.commerce.name
   name        = "orders"
   description = "Orders placed on the web shop, one row per order."
   format      = "parquet"
