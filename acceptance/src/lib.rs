@@ -257,6 +257,34 @@ impl TfOutput {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
+    /// The summary line of a plan's output: `Plan: 1 to import, 0 to add, 0 to change, 0 to
+    /// destroy.` or the line saying `No changes.` Panics (showing everything) without one.
+    pub fn plan_summary(&self) -> String {
+        self.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("Plan:") || l.contains("No changes."))
+            .unwrap_or_else(|| panic!("no plan summary in:\n{self}"))
+            .trim()
+            .to_string()
+    }
+
+    /// Panics, naming the offending lines (never the whole log), if `secret` (a credential, a
+    /// token) shows up in stdout or stderr.
+    pub fn assert_no_secret(&self, secret: &str, what: &str) {
+        let leaks: Vec<&str> = self
+            .stdout
+            .lines()
+            .chain(self.stderr.lines())
+            .filter(|l| l.contains(secret))
+            .collect();
+        assert!(
+            leaks.is_empty(),
+            "{what} appears in the output of `{}`:\n{}",
+            self.command,
+            leaks.join("\n")
+        );
+    }
+
     /// Panics (showing everything) unless the command exited 0.
     pub fn assert_success(self) -> Self {
         assert!(self.success(), "command failed:\n{self}");

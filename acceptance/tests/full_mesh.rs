@@ -15,8 +15,6 @@
 //!   mirrors the ontology into the commerce account's view of catalog 111111111111 before apply,
 //!   as `examples/full-mesh/README.md` describes.
 
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_glue::types::{DatabaseInput, TableIdentifier, TableInput};
 use aws_sdk_lakeformation::types::{PrincipalResourcePermissions, Resource};
 use mesh_acceptance::fixtures::line_of;
@@ -57,35 +55,11 @@ struct Account {
 }
 
 impl Account {
-    /// Assumes `arn:aws:iam::<id>:role/MeshAdmin` in the emulator.
+    /// Credentials of a role in account `id`, from the emulator's STS.
     async fn assume(emulator: &Emulator, id: &str) -> Account {
-        let out = emulator
-            .sts()
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{id}:role/MeshAdmin"))
-            .role_session_name("mesh-acceptance")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("sts:AssumeRole into {id} failed: {e:?}"));
-        let creds = out
-            .credentials
-            .unwrap_or_else(|| panic!("sts:AssumeRole into {id} returned no credentials"));
-        let credentials = Credentials::new(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token().to_string()),
-            None,
-            "mesh-acceptance-assumed",
-        );
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .endpoint_url(emulator.endpoint())
-            .build();
         Account {
             id: id.to_string(),
-            config,
+            config: emulator.account_sdk_config(id).await,
         }
     }
 
@@ -872,16 +846,6 @@ fn managed_resources(ws: &Workspace) -> Vec<Managed> {
     out
 }
 
-/// `Plan: ...` or `No changes.` from a plan's output.
-fn plan_summary(out: &mesh_acceptance::TfOutput) -> String {
-    out.stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("Plan:") || l.contains("No changes."))
-        .unwrap_or_else(|| panic!("no plan summary in:\n{out}"))
-        .trim()
-        .to_string()
-}
-
 /// What Terraform 1.5+ users do instead of `terraform import`: `import` blocks at every
 /// resource's module address plan only imports; and `import` blocks alone, with Terraform
 /// generating the configuration of every resource type, plan only imports too. Both converge to
@@ -914,7 +878,7 @@ fn import_blocks_and_generated_config(
         .collect();
     blocks.write_file("imports.tf", &imports);
     let plan = blocks.tf_ok(&["plan", "-input=false"]);
-    assert_eq!(plan_summary(&plan), expected, "{plan}");
+    assert_eq!(plan.plan_summary(), expected, "{plan}");
     blocks.apply();
     blocks.assert_plan_empty();
     drop(blocks);
@@ -942,7 +906,7 @@ fn import_blocks_and_generated_config(
         .unwrap_or_else(|e| panic!("no generated.tf ({e}):\n{first}"));
     let plan = generated.tf_ok(&["plan", "-input=false"]);
     assert_eq!(
-        plan_summary(&plan),
+        plan.plan_summary(),
         expected,
         "generated configuration:\n{config}\n{plan}"
     );

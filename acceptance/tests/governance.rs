@@ -6,12 +6,9 @@
 //! emulator attributes assumed-role requests to the role's account) and the SDK checks do the
 //! same.
 
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_lakeformation::types::{DataLakePrincipal, DataLakeSettings, PrincipalPermissions};
 use mesh_acceptance::{
     mesh_config, random_account, terraform_tests, unique_name, Emulator, Terraform, Workspace,
-    REGION,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -24,32 +21,6 @@ terraform_tests!(
 
 fn role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/MeshGovernanceTest")
-}
-
-/// SDK configuration with credentials of a role assumed in `account`.
-async fn account_sdk(emulator: &Emulator, account: &str) -> aws_config::SdkConfig {
-    let out = emulator
-        .sts()
-        .assume_role()
-        .role_arn(role_arn(account))
-        .role_session_name("mesh-acceptance")
-        .send()
-        .await
-        .expect("AssumeRole");
-    let c = out.credentials.expect("credentials");
-    let credentials = Credentials::new(
-        c.access_key_id,
-        c.secret_access_key,
-        Some(c.session_token),
-        None,
-        "assumed",
-    );
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .endpoint_url(emulator.endpoint())
-        .build()
 }
 
 /// The terraform and provider blocks, the provider assuming a role in `account`.
@@ -140,7 +111,7 @@ async fn lake_settings_change_only_their_fields_repair_drift_import_and_restore_
 ) {
     let emulator = Emulator::shared();
     let account = random_account();
-    let lf = aws_sdk_lakeformation::Client::new(&account_sdk(emulator, &account).await);
+    let lf = aws_sdk_lakeformation::Client::new(&emulator.account_sdk_config(&account).await);
     let arn = |name: &str| format!("arn:aws:iam::{account}:role/{name}");
 
     // What the account had before: an old admin, a read-only admin and a parameter this resource
@@ -348,7 +319,7 @@ async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_an
 ) {
     let emulator = Emulator::shared();
     let account = random_account();
-    let orgs = aws_sdk_organizations::Client::new(&account_sdk(emulator, &account).await);
+    let orgs = aws_sdk_organizations::Client::new(&emulator.account_sdk_config(&account).await);
     let (ou, member) = organization(&orgs).await;
     let name = unique_name("mesh-guardrail");
     let ws = Workspace::new(tf, emulator, &guardrail_hcl(&account, &name, &[&ou]));

@@ -1,28 +1,12 @@
 //! Logs: provider lines reach Terraform's log, and credentials never appear anywhere in it.
 
-use mesh_acceptance::{mesh_config, random_token, unique_name, Emulator, TfOutput, Workspace};
+use mesh_acceptance::{mesh_config, random_token, unique_name, Emulator, Workspace};
 
 use mesh_acceptance::{terraform_tests, Terraform};
 
 terraform_tests!(
     sync logs_never_contain_secret,
 );
-
-/// Panics, naming the offending lines (not the whole trace), if `secret` shows up in `out`.
-fn assert_no_secret(out: &TfOutput, secret: &str) {
-    let leaks: Vec<&str> = out
-        .stdout
-        .lines()
-        .chain(out.stderr.lines())
-        .filter(|l| l.contains(secret))
-        .collect();
-    assert!(
-        leaks.is_empty(),
-        "the secret access key appears in the output of `{}`:\n{}",
-        out.command,
-        leaks.join("\n")
-    );
-}
 
 fn logs_never_contain_secret(tf: &'static Terraform) {
     let emulator = Emulator::shared();
@@ -37,8 +21,8 @@ fn logs_never_contain_secret(tf: &'static Terraform) {
 
     let apply = ws.apply();
     let destroy = ws.destroy();
-    assert_no_secret(&apply, &secret);
-    assert_no_secret(&destroy, &secret);
+    apply.assert_no_secret(&secret, "the secret access key");
+    destroy.assert_no_secret(&secret, "the secret access key");
 
     // Terraform re-logs the provider's JSON lines under the provider's name.
     let provider_lines: Vec<&str> = apply

@@ -25,15 +25,6 @@ fn lf_tag(name: &str, key: &str) -> String {
     format!("resource \"mesh_lf_tag\" \"{name}\" {{\n  key    = \"{key}\"\n  values = [\"a\", \"b\"]\n}}\n")
 }
 
-/// The summary line of a plan: `Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.`
-fn plan_summary(out: &str) -> String {
-    out.lines()
-        .find(|l| l.trim_start().starts_with("Plan:") || l.contains("No changes."))
-        .unwrap_or_else(|| panic!("no plan summary in:\n{out}"))
-        .trim()
-        .to_string()
-}
-
 fn validate_json_diagnostics_carry_attribute_ranges(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let hcl = mesh_config(
@@ -141,7 +132,7 @@ async fn import_blocks_plan_only_imports(tf: &'static Terraform) {
     imported.write_file("imports.tf", &import_blocks(&mesh));
     let plan = imported.tf_ok(&["plan", "-input=false"]);
     assert_eq!(
-        plan_summary(&plan.stdout),
+        plan.plan_summary(),
         "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.",
         "{plan}"
     );
@@ -173,7 +164,7 @@ async fn generated_config_plans_no_change(tf: &'static Terraform) {
     }
     let plan = generated.tf_ok(&["plan", "-input=false"]);
     assert_eq!(
-        plan_summary(&plan.stdout),
+        plan.plan_summary(),
         "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.",
         "generated configuration:\n{text}\n{plan}"
     );
@@ -200,7 +191,7 @@ async fn moved_block_renames_without_changes(tf: &'static Terraform) {
         "{plan}"
     );
     assert_eq!(
-        plan_summary(&plan.stdout),
+        plan.plan_summary(),
         "Plan: 0 to add, 0 to change, 0 to destroy.",
         "{plan}"
     );

@@ -53,18 +53,7 @@ fn without_static_credentials(tf: &'static Terraform, hcl: &str) -> Workspace {
 }
 
 fn assert_no_token(out: &TfOutput, token: &str) {
-    let leaks: Vec<&str> = out
-        .stdout
-        .lines()
-        .chain(out.stderr.lines())
-        .filter(|l| l.contains(token))
-        .collect();
-    assert!(
-        leaks.is_empty(),
-        "the web identity token appears in the output of `{}`:\n{}",
-        out.command,
-        leaks.join("\n")
-    );
+    out.assert_no_secret(token, "the web identity token");
 }
 
 /// Applies, checks the tag is in `account` and not in the default one, plans empty, destroys;
