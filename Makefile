@@ -2,7 +2,7 @@
 #
 #   make tools        install Terraform 1.0.3 and moto_server into .tools/ (once; reused)
 #   make build        build the workspace (provider binary: target/debug/terraform-provider-mesh)
-#   make test         fmt check, clippy, modules check, unit tests, then acceptance tests
+#   make test         fmt check, clippy, modules check, then unit and acceptance tests
 #                     (real Terraform + moto) on Terraform 1.0.3 and the newest Terraform
 #   make modules-check fail when modules/ differs from what examples/blueprint/mesh.yaml generates
 #   make demo         run examples/quickstart against the emulator
@@ -110,11 +110,13 @@ unit-test:
 acceptance: tools provider release-bin terraform-versions
 	$(CARGO) test -p mesh-acceptance
 
-# Cheap checks first, then unit tests, then the end-to-end tests.
+# Cheap checks first, then every test (unit and end-to-end) in one cargo invocation: running the
+# packages separately (`unit-test`, then `acceptance`) resolves their features apart and compiles
+# many dependencies twice.
 test: tools fmt-check clippy
 	$(MAKE) --no-print-directory modules-check
-	$(MAKE) --no-print-directory unit-test
-	$(MAKE) --no-print-directory acceptance
+	$(MAKE) --no-print-directory build release-bin terraform-versions
+	$(CARGO) test --workspace --no-fail-fast
 
 demo: tools provider
 	$(CARGO) run -p mesh-acceptance --bin demo
