@@ -19,6 +19,7 @@ terraform_tests!(
     product_drift_tag_removed_and_table_deleted,
     product_create_failing_at_create_table_leaves_no_orphan,
     product_create_failing_at_put_object_leaves_no_orphan,
+    product_update_failing_at_put_object_is_repaired_by_the_next_apply,
     product_destroy_keeps_data_unless_force_destroy,
     product_import,
     product_call_budgets,
@@ -521,6 +522,61 @@ async fn product_create_failing_at_create_table_leaves_no_orphan(tf: &'static Te
 
 async fn product_create_failing_at_put_object_leaves_no_orphan(tf: &'static Terraform) {
     failure_part_way(tf, "s3:PutObject").await;
+}
+
+/// An update whose contract document write fails after the table changed: the published
+/// contract is stale, so the next plan must show the product out of date and apply must repair
+/// the document (not an empty plan over an old contract).
+async fn product_update_failing_at_put_object_is_repaired_by_the_next_apply(
+    tf: &'static Terraform,
+) {
+    let emulator = Emulator::shared();
+    let mesh = Mesh::new();
+    mesh.prepare(emulator).await;
+    let proxy = Proxy::start(emulator);
+    let ws = Workspace::with_proxy(tf, &proxy, &mesh.product_config(&ProductOpts::default()));
+    ws.apply();
+    let column = |doc: &Value| doc.to_string().contains("coupon_code");
+
+    let added = ProductOpts {
+        extra_columns: vec![
+            "  column {\n    name = \"coupon_code\"\n    type = \"string\"\n  }\n".to_string(),
+        ],
+        ..ProductOpts::default()
+    };
+    ws.write_main(&mesh.product_config(&added));
+    proxy.fail("s3:PutObject", 1000, 403, "AccessDenied");
+    let out = ws.tf(&["apply", "-auto-approve", "-input=false"]);
+    assert!(!out.success(), "apply passed despite the fault:\n{out}");
+    assert!(proxy.count("s3:PutObject") >= 1, "{}", proxy.report());
+    proxy.clear_faults();
+    // The table has the new column; the published contract does not.
+    let table = emulator
+        .get_table(&mesh.database(), PRODUCT)
+        .await
+        .expect("table");
+    assert!(
+        column_names(&table).iter().any(|c| c == "coupon_code"),
+        "{table:#?}"
+    );
+    let (_, doc) = contract(emulator, &mesh).await;
+    assert!(
+        !column(&doc),
+        "the document changed although its write failed"
+    );
+
+    assert_eq!(
+        ws.resource_change_actions(PRODUCT_ADDRESS),
+        ["update"],
+        "the stale contract document must show as a change"
+    );
+    ws.apply();
+    let (_, doc) = contract(emulator, &mesh).await;
+    assert!(
+        column(&doc),
+        "the contract document was not repaired:\n{doc:#}"
+    );
+    ws.assert_plan_empty();
 }
 
 async fn product_destroy_keeps_data_unless_force_destroy(tf: &'static Terraform) {

@@ -352,6 +352,39 @@ impl DataProduct {
         }
     }
 
+    /// The contract document `model` publishes, when its values are all known: what S3 must
+    /// hold. `owner` is the effective owner the table records (the domain's by default).
+    fn expected_contract(
+        &self,
+        model: &Model,
+        owner: (String, String),
+    ) -> Result<Option<Vec<u8>>, Diagnostics> {
+        let bucket = model
+            .location
+            .known()
+            .and_then(|l| l.strip_prefix("s3://"))
+            .and_then(|l| l.split('/').next());
+        let (Some(bucket), Some(arn), Some(version)) = (
+            bucket,
+            model.schema_arn.known(),
+            model.schema_version_number.known(),
+        ) else {
+            return Ok(None);
+        };
+        let spec = Spec::from(model)?;
+        let home = Home {
+            bucket: bucket.to_string(),
+            region: String::new(),
+            catalog_id: String::new(),
+            owner,
+        };
+        let reg = Registered {
+            arn: arn.clone(),
+            version: *version,
+        };
+        Ok(Some(self.contract(&spec, &home, &reg).to_json()))
+    }
+
     fn table_input(
         &self,
         spec: &Spec,
@@ -1542,17 +1575,20 @@ impl Resource for DataProduct {
         }
         match object {
             Ok(Some(bytes)) => {
-                let sha = Contract::sha256_hex(&bytes);
-                // No hash in state: just imported, so the document found is the one to track
-                // (a first read must not report drift, or every import plans an update).
-                let changed = state
-                    .contract_sha256
-                    .known()
-                    .is_some_and(|known| *known != sha);
-                if changed {
+                // One source of truth: the document must be the one the product as read
+                // publishes. A failed write after the table changed, an edit out of band or an
+                // older document all differ, and the next apply rewrites it. (An import has no
+                // hash to compare with, and needs none.)
+                let owner = (
+                    params.get(P_TEAM).cloned().unwrap_or_default(),
+                    params.get(P_EMAIL).cloned().unwrap_or_default(),
+                );
+                let stale = !private.0.contains_key(DRIFT_SCHEMA)
+                    && self.expected_contract(&model, owner)?.as_deref() != Some(&bytes[..]);
+                if stale {
                     private.0.insert(DRIFT_CONTRACT.into(), true.into());
                 }
-                model.contract_sha256 = Attr::Known(sha);
+                model.contract_sha256 = Attr::Known(Contract::sha256_hex(&bytes));
             }
             Ok(None) => {
                 private.0.insert(DRIFT_CONTRACT.into(), true.into());
