@@ -15,12 +15,14 @@ use mesh_acceptance::{
 
 terraform_tests!(
     tag_grant_lifecycle,
+    tag_grant_change_failing_part_way_tracks_every_grant,
     tag_grant_drift_is_restored,
     tag_grant_unknown_key_or_value_fails_plan,
     tag_grant_validation,
     twenty_tag_grants_in_parallel,
     product_grant_lifecycle,
     product_grant_adds_a_permission_in_place,
+    product_grant_change_failing_part_way_tracks_every_grant,
     product_grant_columns_and_shared_database_grant,
     product_grant_validation,
 );
@@ -267,6 +269,85 @@ async fn tag_grant_lifecycle(tf: &'static Terraform) {
     ws.destroy();
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
     imported.destroy();
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
+}
+
+/// An expression change whose revoke of the old grants fails after the new ones went through:
+/// the new grants must be tracked. Going back to the old expression revokes them; destroy
+/// leaves no grant. The proxy also shows every change grants before it revokes.
+async fn tag_grant_change_failing_part_way_tracks_every_grant(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let domain = unique_name("domain");
+    create_tag(emulator, &domain, &["commerce", "finance"]).await;
+    let who = role(&unique_name("Analytics"));
+    let principals = [who.clone()];
+    let proxy = Proxy::start(emulator);
+    let old: &[(&str, &[&str])] = &[(&domain, &["commerce"])];
+    let new: &[(&str, &[&str])] = &[(&domain, &["finance"])];
+    let ws = Workspace::with_proxy(tf, &proxy, &tag_grant_config(&who, old));
+    ws.apply();
+
+    ws.write_main(&tag_grant_config(&who, new));
+    proxy.reset_counts();
+    proxy.fail(
+        "lakeformation:BatchRevokePermissions",
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    let out = ws.tf(&["apply", "-auto-approve", "-input=false"]);
+    assert!(!out.success(), "apply passed despite the fault:\n{out}");
+    let calls = proxy.calls();
+    let first_grant = calls
+        .iter()
+        .position(|c| c.contains("GrantPermissions") && !c.contains("Revoke"));
+    let first_revoke = calls.iter().position(|c| c.contains("RevokePermissions"));
+    assert!(
+        matches!((first_grant, first_revoke), (Some(g), Some(r)) if g < r),
+        "the change must grant before it revokes:\n{}",
+        proxy.report()
+    );
+    proxy.clear_faults();
+    let both = grants_of(emulator, &principals).await;
+    assert_eq!(
+        both.len(),
+        4,
+        "old and new grants both exist now: {both:#?}"
+    );
+
+    // Back to the old expression: the new grants nobody declares any more must go.
+    ws.write_main(&tag_grant_config(&who, old));
+    assert_eq!(
+        ws.resource_change_actions(TAG_GRANT),
+        ["update"],
+        "grants from the failed change must show as a change"
+    );
+    ws.apply();
+    let expr = format!("{domain}=commerce");
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![
+            listed(&who, &format!("databases tagged {expr}"), &["DESCRIBE"]),
+            listed(
+                &who,
+                &format!("tables tagged {expr}"),
+                &["SELECT", "DESCRIBE"]
+            ),
+        ]
+    );
+    ws.assert_plan_empty();
+
+    // The same failure again, then destroy: nothing is left.
+    ws.write_main(&tag_grant_config(&who, new));
+    proxy.fail(
+        "lakeformation:BatchRevokePermissions",
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    assert!(!ws.tf(&["apply", "-auto-approve", "-input=false"]).success());
+    proxy.clear_faults();
+    ws.destroy();
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
 }
 
@@ -635,6 +716,74 @@ async fn product_grant_adds_a_permission_in_place(tf: &'static Terraform) {
 
     ws.destroy();
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
+}
+
+/// A permission change whose revoke fails after the grant of the new permission went through:
+/// the state must hold both, so destroy revokes both.
+async fn product_grant_change_failing_part_way_tracks_every_grant(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let (domain, database) = product_table(emulator).await;
+    let product = format!("{domain}/orders");
+    let who = random_account();
+    let principals = [who.clone()];
+    let proxy = Proxy::start(emulator);
+    let ws = Workspace::with_proxy(
+        tf,
+        &proxy,
+        &product_grant_config(&product, &who, &["DESCRIBE"], ""),
+    );
+    ws.apply();
+
+    // DESCRIBE -> SELECT: SELECT is granted, then revoking DESCRIBE fails.
+    ws.write_main(&product_grant_config(&product, &who, &["SELECT"], ""));
+    proxy.fail(
+        "lakeformation:BatchRevokePermissions",
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    let out = ws.tf(&["apply", "-auto-approve", "-input=false"]);
+    assert!(!out.success(), "apply passed despite the fault:\n{out}");
+    proxy.clear_faults();
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![
+            listed(&who, &format!("database {database}"), &["DESCRIBE"]),
+            listed(
+                &who,
+                &format!("table {database}.orders"),
+                &["DESCRIBE", "SELECT"]
+            ),
+        ]
+    );
+    // The state holds both: the next apply finishes the change.
+    assert_eq!(ws.resource_change_actions(PRODUCT_GRANT), ["update"]);
+    ws.apply();
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![
+            listed(&who, &format!("database {database}"), &["DESCRIBE"]),
+            listed(&who, &format!("table {database}.orders"), &["SELECT"]),
+        ]
+    );
+    ws.assert_plan_empty();
+
+    // SELECT -> DESCRIBE failing the same way, then destroy: nothing is left.
+    ws.write_main(&product_grant_config(&product, &who, &["DESCRIBE"], ""));
+    proxy.fail(
+        "lakeformation:BatchRevokePermissions",
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    assert!(!ws.tf(&["apply", "-auto-approve", "-input=false"]).success());
+    proxy.clear_faults();
+    ws.destroy();
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![],
+        "destroy must revoke what the failed change granted"
+    );
 }
 
 fn database_resource(database: &str) -> Resource {

@@ -141,7 +141,12 @@ impl Resource for Thing {
         })
     }
 
-    async fn delete(&self, store: &Store, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        store: &Store,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         store
             .things
             .lock()

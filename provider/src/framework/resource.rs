@@ -37,6 +37,31 @@ impl Private {
             serde_json::to_vec(&self.0).unwrap_or_default()
         }
     }
+
+    /// The typed value under `key`; `None` when absent or of another shape (stored by an older
+    /// provider: treated as absent, as unreadable bytes are).
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.0
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// Stores `value` under `key`.
+    pub fn set<T: Serialize>(&mut self, key: &str, value: &T) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.0.insert(key.to_string(), v);
+        }
+    }
+
+    /// Removes `key`; true when it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.0.remove(key).is_some()
+    }
+
+    /// True when `key` is there.
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
 }
 
 /// What a create or update that failed part-way leaves behind.
@@ -143,8 +168,14 @@ pub trait Resource: Send + Sync + 'static {
         private: &mut Private,
     ) -> Result<Self::Model, Failure<Self::Model>>;
 
-    /// Deletes the object.
-    async fn delete(&self, client: &Self::Client, state: Self::Model) -> Result<(), Diagnostics>;
+    /// Deletes the object. `private` is what the last read or apply left (for example objects a
+    /// failed change may have made that the state does not declare).
+    async fn delete(
+        &self,
+        client: &Self::Client,
+        state: Self::Model,
+        private: &Private,
+    ) -> Result<(), Diagnostics>;
 
     /// Builds the identifying state from an import id.
     async fn import(&self, client: &Self::Client, id: &str) -> Result<Self::Model, Diagnostics>;
@@ -450,7 +481,7 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
         if planned.is_null() {
             // Destroy.
             let result = match self.decode(&prior) {
-                Ok(state) => self.resource.delete(client, state).await,
+                Ok(state) => self.resource.delete(client, state, &private).await,
                 Err(d) => Err(d),
             };
             return match result {

@@ -1743,7 +1743,12 @@ impl Resource for DataProduct {
         Ok(self.state(&after, &home, &reg, sha, &planned))
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
         let bucket = state
             .location

@@ -888,7 +888,12 @@ impl Resource for Domain {
         Ok(state)
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
         let database = spec.database();
         // Products first: a domain is not destroyed under its products.

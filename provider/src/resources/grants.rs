@@ -19,6 +19,7 @@ use aws_sdk_lakeformation::types::{
     DataLakeResourceType, DatabaseResource, LfTag, LfTagPolicyResource, Permission,
     PrincipalResourcePermissions, Resource, ResourceType, TableResource, TableWithColumnsResource,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -38,7 +39,7 @@ pub const TABLE_PERMISSIONS: &[&str] = &[
 pub const DATABASE_PERMISSIONS: &[&str] = &["ALL", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"];
 
 /// Which columns a column-level grant covers.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Columns {
     /// Exactly these columns.
     Only(BTreeSet<String>),
@@ -47,7 +48,7 @@ pub enum Columns {
 }
 
 /// The kind of resources an LF-tag policy grant applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PolicyKind {
     /// Databases whose tags match the expression.
     Database,
@@ -56,7 +57,7 @@ pub enum PolicyKind {
 }
 
 /// What a grant is on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Target {
     /// A Glue database.
     Database {
@@ -314,7 +315,7 @@ impl fmt::Display for Target {
 }
 
 /// One grant: permissions (and the grantable subset) of a principal on a target.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Grant {
     /// The principal: an IAM role or user ARN, an account id, an organization or OU ARN.
     pub principal: String,
@@ -511,6 +512,43 @@ pub fn owned(found: &[Grant], declared: &[Grant]) -> Vec<Grant> {
                     .cloned()
                     .collect(),
                 grantable: f.grantable.intersection(&d.grantable).cloned().collect(),
+            };
+            (!g.is_empty()).then_some(g)
+        })
+        .collect()
+}
+
+/// `grants` with entries for the same principal and target combined (permissions and grant
+/// options united), in first-seen order: a change must see each target once.
+pub fn merge(grants: impl IntoIterator<Item = Grant>) -> Vec<Grant> {
+    let mut out: Vec<Grant> = Vec::new();
+    for g in grants {
+        match out.iter_mut().find(|o| o.key() == g.key()) {
+            Some(o) => {
+                o.permissions.extend(g.permissions);
+                o.grantable.extend(g.grantable);
+            }
+            None => out.push(g),
+        }
+    }
+    out
+}
+
+/// What of `found` is not in `declared`: per principal and target, the permissions and grant
+/// options `declared` does not cover. Entries left with nothing are dropped.
+pub fn subtract(found: &[Grant], declared: &[Grant]) -> Vec<Grant> {
+    found
+        .iter()
+        .filter_map(|f| {
+            let d = declared.iter().find(|d| d.key() == f.key());
+            let g = match d {
+                None => f.clone(),
+                Some(d) => Grant {
+                    principal: f.principal.clone(),
+                    target: f.target.clone(),
+                    permissions: f.permissions.difference(&d.permissions).cloned().collect(),
+                    grantable: f.grantable.difference(&d.grantable).cloned().collect(),
+                },
             };
             (!g.is_empty()).then_some(g)
         })
@@ -909,6 +947,31 @@ mod tests {
         let (grants, revokes) = plan_change(&after, &before);
         assert!(grants.is_empty());
         assert_eq!(revokes, vec![Grant::new("p", table("t"), ["SELECT"])]);
+    }
+
+    #[test]
+    fn merge_unites_entries_of_one_target_and_subtract_keeps_the_undeclared() {
+        let merged = merge([
+            Grant::new("p", table("t"), ["SELECT"]),
+            Grant::new("p", db("d"), ["DESCRIBE"]),
+            Grant::new("p", table("t"), ["DESCRIBE"]),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                Grant::new("p", table("t"), ["SELECT", "DESCRIBE"]),
+                Grant::new("p", db("d"), ["DESCRIBE"]),
+            ]
+        );
+        let declared = vec![Grant::new("p", table("t"), ["DESCRIBE"])];
+        assert_eq!(
+            subtract(&merged, &declared),
+            vec![
+                Grant::new("p", table("t"), ["SELECT"]),
+                Grant::new("p", db("d"), ["DESCRIBE"]),
+            ]
+        );
+        assert!(subtract(&declared, &merged).is_empty());
     }
 
     #[test]

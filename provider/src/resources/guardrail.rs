@@ -886,7 +886,12 @@ impl Resource for Guardrail {
         })
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let policy_id = known(&state.policy_id, "policy_id")?.clone();
         // Every attachment, including ones made outside Terraform: a policy in use cannot be
         // deleted.

@@ -524,7 +524,12 @@ impl Resource for LakeSettings {
             .map_err(|diags| Failure::partial(prior.clone(), diags))
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let catalog = known(&state.catalog_id, "catalog_id")?.clone();
         let previous = Previous::parse(&state.previous_settings)?;
         if previous.keys().is_empty() {

@@ -386,7 +386,12 @@ impl Resource for LfTag {
         })
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let id = TagId {
             catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
             key: known(&state.key, "key")?.clone(),

@@ -721,13 +721,28 @@ impl Resource for ProductGrant {
             owned.push(before.database_grant());
         }
         if let Err(diags) = grants::apply_change(client, &owned, &after.grants()).await {
-            return Err(self.after_failure(client, &before, diags).await);
+            // Some new permissions may have been granted before the failure: read back the
+            // union of old and new, so the state tracks (and destroy revokes) all of them.
+            let union = Spec {
+                permissions: before
+                    .permissions
+                    .union(&after.permissions)
+                    .cloned()
+                    .collect(),
+                ..before
+            };
+            return Err(self.after_failure(client, &union, diags).await);
         }
         private.0.remove(DRIFT_DATABASE);
         Ok(after.state(&after.table_grants(), &account))
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
         grants::revoke(client, &spec.table_grants()).await?;
         // The database DESCRIBE serves every grant of this principal on the database's tables

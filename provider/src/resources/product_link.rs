@@ -616,7 +616,12 @@ impl Resource for ProductLink {
         })
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
         let database = known(&state.database, "database")?.clone();
         let name = known(&state.name, "name")?.clone();
         match self.get_table(client, &database, &name).await? {

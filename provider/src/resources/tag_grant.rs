@@ -350,6 +350,53 @@ impl TagGrant {
     }
 }
 
+/// Private state: grants a failed change made that the state does not declare (the new
+/// expression's, granted before revoking the old failed). Read keeps those still there, plan
+/// shows an update while any remain, update revokes them unless declared, delete revokes them.
+const STRAY: &str = "stray_grants";
+
+impl TagGrant {
+    /// After a failed change from `before` to `after`: the state to keep (what exists of the
+    /// grants `before` declares) and, in `private`, every other grant the change may have made.
+    async fn after_failure(
+        &self,
+        client: &Clients,
+        before: &Spec,
+        after: &Spec,
+        stray: Vec<Grant>,
+        private: &mut Private,
+        mut diags: Diagnostics,
+    ) -> Failure<Model> {
+        let owned = match self.find(client, before, false).await {
+            Ok(owned) => owned,
+            Err(d) => {
+                // Cannot tell what exists: keep the prior state and every candidate.
+                private.set(
+                    STRAY,
+                    &grants::merge(after.grants().into_iter().chain(stray)),
+                );
+                diags.extend(d);
+                return Failure::clean(diags);
+            }
+        };
+        let candidates = grants::merge(after.grants().into_iter().chain(stray));
+        let left = match grants::read_owned(client, &candidates).await {
+            Ok(found) => grants::subtract(&found, &owned),
+            Err(_) => grants::subtract(&candidates, &owned),
+        };
+        if left.is_empty() {
+            private.remove(STRAY);
+        } else {
+            private.set(STRAY, &left);
+        }
+        if owned.is_empty() && left.is_empty() {
+            Failure::clean(diags)
+        } else {
+            Failure::partial(before.state(&owned, false), diags)
+        }
+    }
+}
+
 fn set_default(items: &[&str]) -> Value {
     Value::set(items.iter().map(|s| Value::String(s.to_string())).collect())
 }
@@ -495,6 +542,10 @@ impl Resource for TagGrant {
             ),
             _ => Attr::Unknown,
         };
+        // Grants left by a failed change: an update revokes those the plan does not declare.
+        if req.prior.is_some() && req.private.contains(STRAY) {
+            req.planned.id = Attr::Unknown;
+        }
         let (Some(client), Attr::Known(catalog), Attr::Known(expression)) =
             (client, &req.planned.catalog_id, &req.planned.expression)
         else {
@@ -546,7 +597,7 @@ impl Resource for TagGrant {
         &self,
         client: &Clients,
         state: Model,
-        _private: &mut Private,
+        private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
         // After an import the permissions are not known yet: everything found counts.
         let import = state.table_permissions.is_null() || state.database_permissions.is_null();
@@ -566,10 +617,28 @@ impl Resource for TagGrant {
                 .cloned()
                 .unwrap_or_default(),
         };
-        let owned = self.find(client, &spec, import).await?;
-        if owned.is_empty() {
+        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
+        let (owned, left) = futures::join!(
+            self.find(client, &spec, import),
+            grants::read_owned(client, &stray)
+        );
+        let owned = owned?;
+        let left = left.map_err(|e| {
+            aws_diag(
+                format!("Cannot list the LF-tag policy grants of {}", spec.principal),
+                &e,
+            )
+        })?;
+        if left.is_empty() {
+            private.remove(STRAY);
+        } else {
+            private.set(STRAY, &left);
+        }
+        if owned.is_empty() && left.is_empty() {
             return Ok(None);
         }
+        // Only stray grants left: stay in state (with nothing declared found) so that the next
+        // apply revokes them.
         Ok(Some(spec.state(&owned, import)))
     }
 
@@ -578,10 +647,11 @@ impl Resource for TagGrant {
         client: &Clients,
         prior: Model,
         planned: Model,
-        _private: &mut Private,
+        private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
         let before = Spec::from(&prior).map_err(Failure::clean)?;
         let after = Spec::from(&planned).map_err(Failure::clean)?;
+        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
         if before.expression != after.expression {
             check_expression(client, &after.catalog_id, &after.expression, false)
                 .await
@@ -593,22 +663,32 @@ impl Resource for TagGrant {
             .find(client, &before, false)
             .await
             .map_err(Failure::clean)?;
+        let owned = grants::merge(owned.into_iter().chain(stray.iter().cloned()));
         if let Err(diags) = grants::apply_change(client, &owned, &after.grants()).await {
-            // Granting comes first, so a failure leaves the old grants in place, and perhaps
-            // some new ones: the next plan shows what is left to do.
-            return match self.find(client, &before, false).await {
-                Ok(owned) if !owned.is_empty() => {
-                    Err(Failure::partial(before.state(&owned, false), diags))
-                }
-                _ => Err(Failure::clean(diags)),
-            };
+            // Granting comes first, so a failure leaves the old grants in place and perhaps
+            // some new ones: the state keeps the old, private state the new, and the next plan
+            // shows what is left to do.
+            return Err(self
+                .after_failure(client, &before, &after, stray, private, diags)
+                .await);
         }
+        private.remove(STRAY);
         Ok(after.state(&after.grants(), false))
     }
 
-    async fn delete(&self, client: &Clients, state: Model) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        private: &Private,
+    ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
-        grants::revoke(client, &spec.grants()).await
+        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
+        grants::revoke(
+            client,
+            &grants::merge(spec.grants().into_iter().chain(stray)),
+        )
+        .await
     }
 
     async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
