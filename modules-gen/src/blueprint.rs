@@ -41,6 +41,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 
+use mesh_provider::rules;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -54,7 +55,7 @@ const MAX_BUCKET_LEN: usize = 63;
 const RE2_MAX_REPEAT: u32 = 1000;
 
 /// The largest `sla.freshness_minutes` the provider's `mesh_data_product` accepts (one year).
-pub const PROVIDER_MAX_FRESHNESS_MINUTES: u32 = 525_600;
+pub const PROVIDER_MAX_FRESHNESS_MINUTES: u32 = rules::MAX_FRESHNESS_MINUTES as u32;
 
 // ---------------------------------------------------------------------------------------------
 // The blueprint
@@ -158,6 +159,7 @@ fn default_example_name() -> String {
 #[serde(deny_unknown_fields)]
 pub struct ContractPolicy {
     /// The weakest schema compatibility mode a product may use.
+    #[serde(deserialize_with = "compatibility_by_name")]
     pub min_compatibility: Compatibility,
     /// The storage format of every product's table (`mesh_data_product.format`).
     pub storage_format: StorageFormat,
@@ -555,7 +557,7 @@ impl<'de> Deserialize<'de> for AccountId {
                 f.write_str("a 12-digit AWS account id as a quoted string, e.g. \"111111111111\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AccountId, E> {
-                if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+                if rules::is_account_id(v) {
                     Ok(AccountId(v.to_string()))
                 } else {
                     Err(E::custom(format!(
@@ -568,90 +570,9 @@ impl<'de> Deserialize<'de> for AccountId {
     }
 }
 
-/// A schema compatibility mode of `mesh_data_product` (the Glue Schema Registry's).
-///
-/// Modes are ordered by what they guarantee, as a pair (backward level, forward level) where a
-/// level is none, against the latest version, or against all versions; `DISABLED` freezes the
-/// schema, so it guarantees everything. A mode is at least as strong as another when both of
-/// its levels are: BACKWARD_ALL and FULL are stronger than BACKWARD; FORWARD is not, nor
-/// weaker: they are incomparable. See [`Compatibility::at_least`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compatibility {
-    /// Nothing is checked.
-    None,
-    /// Frozen: no new schema version is accepted.
-    Disabled,
-    /// New readers read the previous version's data.
-    Backward,
-    /// New readers read every previous version's data.
-    BackwardAll,
-    /// Previous readers read the new version's data.
-    Forward,
-    /// Every previous version's readers read the new version's data.
-    ForwardAll,
-    /// BACKWARD and FORWARD.
-    Full,
-    /// BACKWARD_ALL and FORWARD_ALL.
-    FullAll,
-}
-
-impl Compatibility {
-    /// Every mode, in the order the provider documents them.
-    pub const ALL: [Compatibility; 8] = [
-        Compatibility::None,
-        Compatibility::Disabled,
-        Compatibility::Backward,
-        Compatibility::BackwardAll,
-        Compatibility::Forward,
-        Compatibility::ForwardAll,
-        Compatibility::Full,
-        Compatibility::FullAll,
-    ];
-
-    /// The provider's (and Glue's) name, e.g. `BACKWARD_ALL`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Compatibility::None => "NONE",
-            Compatibility::Disabled => "DISABLED",
-            Compatibility::Backward => "BACKWARD",
-            Compatibility::BackwardAll => "BACKWARD_ALL",
-            Compatibility::Forward => "FORWARD",
-            Compatibility::ForwardAll => "FORWARD_ALL",
-            Compatibility::Full => "FULL",
-            Compatibility::FullAll => "FULL_ALL",
-        }
-    }
-
-    /// (backward, forward) guarantee levels: 0 none, 1 latest version, 2 all versions,
-    /// 3 frozen.
-    fn levels(self) -> (u8, u8) {
-        match self {
-            Compatibility::None => (0, 0),
-            Compatibility::Backward => (1, 0),
-            Compatibility::BackwardAll => (2, 0),
-            Compatibility::Forward => (0, 1),
-            Compatibility::ForwardAll => (0, 2),
-            Compatibility::Full => (1, 1),
-            Compatibility::FullAll => (2, 2),
-            Compatibility::Disabled => (3, 3),
-        }
-    }
-
-    /// Whether this mode guarantees at least what `floor` does.
-    pub fn at_least(self, floor: Compatibility) -> bool {
-        let (b, f) = self.levels();
-        let (fb, ff) = floor.levels();
-        b >= fb && f >= ff
-    }
-
-    /// The modes at least as strong as this floor, in documented order.
-    pub fn allowed_by(floor: Compatibility) -> Vec<Compatibility> {
-        Compatibility::ALL
-            .into_iter()
-            .filter(|m| m.at_least(floor))
-            .collect()
-    }
-}
+/// A schema compatibility mode of `mesh_data_product` (the Glue Schema Registry's), ordered by
+/// what it guarantees: the provider's own type ([`Compatibility::at_least`]).
+pub use mesh_provider::contract::schema::Compatibility;
 
 /// The storage format of a product's table (`mesh_data_product.format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -716,8 +637,18 @@ impl DataFormat {
 /// Deserializes a closed set of names (compatibility modes, formats) from a YAML string, with
 /// messages that list the names instead of serde's enum vocabulary.
 macro_rules! deserialize_by_name {
+    (fn $name:ident, $ty:ty) => {
+        fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+            struct ByName($ty);
+            deserialize_by_name!(@impl ByName, $ty, |v| ByName(v));
+            ByName::deserialize(deserializer).map(|b| b.0)
+        }
+    };
     ($ty:ty) => {
-        impl<'de> Deserialize<'de> for $ty {
+        deserialize_by_name!(@impl $ty, $ty, |v| v);
+    };
+    (@impl $target:ty, $ty:ty, $wrap:expr) => {
+        impl<'de> Deserialize<'de> for $target {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 const NAMES: &[&str] = &{
                     let mut names = [""; <$ty>::ALL.len()];
@@ -741,13 +672,13 @@ macro_rules! deserialize_by_name {
                             .ok_or_else(|| E::unknown_variant(v, NAMES))
                     }
                 }
-                deserializer.deserialize_str(NameVisitor)
+                deserializer.deserialize_str(NameVisitor).map($wrap)
             }
         }
     };
 }
 
-deserialize_by_name!(Compatibility);
+deserialize_by_name!(fn compatibility_by_name, Compatibility);
 deserialize_by_name!(StorageFormat);
 deserialize_by_name!(DataFormat);
 
@@ -1289,22 +1220,11 @@ fn is_mesh_name(s: &str) -> bool {
 }
 
 fn is_domain_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    rules::check_domain_name(s).is_none()
 }
 
 fn is_aws_region(s: &str) -> bool {
-    // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4.
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
+    rules::check_region(s).is_none()
 }
 
 fn is_email(s: &str) -> bool {
@@ -1318,31 +1238,14 @@ fn is_email(s: &str) -> bool {
     })
 }
 
-/// Lake Formation's rule for tag keys.
+/// Lake Formation's rule for tag keys (the provider's).
 fn check_tag_key(key: &str) -> Option<String> {
-    let ok = (1..=128).contains(&key.chars().count())
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@%".contains(c));
-    (!ok).then(|| {
-        format!(
-            "{key:?} is not an LF-tag key: 1 to 128 letters, digits, spaces and `_ . : / = + - @ %`"
-        )
-    })
+    rules::check_tag_key(key)
 }
 
-/// Lake Formation's rule for tag values.
+/// Lake Formation's rule for tag values (the provider's).
 fn check_tag_value(value: &str) -> Option<String> {
-    let ok = (1..=256).contains(&value.chars().count())
-        && value
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@%*".contains(c));
-    (!ok).then(|| {
-        format!(
-            "{value:?} is not an LF-tag value: 1 to 256 letters, digits, spaces and \
-             `_ . : / = + - @ % *`"
-        )
-    })
+    rules::check_tag_value(value)
 }
 
 /// A Terraform version constraint: comma-separated `[op] version` with op one of
@@ -1964,7 +1867,7 @@ domains:
     #[test]
     fn bad_tag_values() {
         let p = first_problem(&with("region: [eu, us]", "region: [eu, \"u|s\"]"));
-        assert_problem(&p, "ontology.tags.region[1]", 9, "not an LF-tag value");
+        assert_problem(&p, "ontology.tags.region[1]", 9, "contains '|'");
         let p = problem(&with("region: [eu, us]", "region: [eu, us, us]"));
         assert_problem(&p, "ontology.tags.region[2]", 9, "listed twice");
         let p = first_problem(&with("region: [eu, us]", "region: []"));
@@ -2272,28 +2175,6 @@ domains:
                 .starts_with("/nonexistent/mesh.yaml: cannot read"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn compatibility_order() {
-        use Compatibility::*;
-        let names = |v: Vec<Compatibility>| v.into_iter().map(|m| m.as_str()).collect::<Vec<_>>();
-        assert_eq!(
-            names(Compatibility::allowed_by(Backward)),
-            ["DISABLED", "BACKWARD", "BACKWARD_ALL", "FULL", "FULL_ALL"]
-        );
-        assert_eq!(
-            names(Compatibility::allowed_by(Forward)),
-            ["DISABLED", "FORWARD", "FORWARD_ALL", "FULL", "FULL_ALL"]
-        );
-        assert_eq!(
-            names(Compatibility::allowed_by(FullAll)),
-            ["DISABLED", "FULL_ALL"]
-        );
-        assert_eq!(Compatibility::allowed_by(None).len(), 8);
-        assert!(!None.at_least(Backward));
-        assert!(!Forward.at_least(Backward) && !Backward.at_least(Forward));
-        assert!(Disabled.at_least(FullAll));
     }
 
     #[test]

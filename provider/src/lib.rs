@@ -15,4 +15,5 @@ pub mod framework;
 pub mod log;
 pub mod provider;
 pub mod resources;
+pub mod rules;
 pub mod transport;

@@ -9,6 +9,7 @@ use crate::framework::{
     Schema, Validator,
 };
 use crate::resources;
+use crate::rules;
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -171,7 +172,7 @@ impl server::Provider for MeshProvider {
                 Attribute::string("region")
                     .optional()
                     .describe("AWS region, e.g. `eu-west-1`. Defaults to `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the profile's region.")
-                    .validate(checked(aws::check_region, "Invalid region")),
+                    .validate(Validator::string("AWS region name", "Invalid region", rules::check_region)),
             )
             .attribute(
                 Attribute::string("profile")
@@ -202,9 +203,7 @@ impl server::Provider for MeshProvider {
                 Attribute::string("tag_catalog_id")
                     .optional()
                     .describe("The account whose Data Catalog holds the LF-tag ontology (the governance account). Every resource that attaches or grants on LF-tags checks and names tags in it. Defaults to the caller's account.")
-                    .validate(Validator::string("12-digit account id", "Invalid account id", |s| {
-                        (!(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))).then(|| format!("{s:?} is not a 12-digit AWS account id."))
-                    })),
+                    .validate(rules::account_id_validator("Invalid account id")),
             )
             .block(
                 NestedBlock::new(

@@ -35,27 +35,19 @@ pub enum Service {
     S3,
     /// AWS STS.
     Sts,
-    /// AWS IAM.
-    Iam,
     /// AWS Organizations.
     Organizations,
-    /// Amazon CloudWatch.
-    CloudWatch,
-    /// AWS RAM.
-    Ram,
 }
 
 impl Service {
-    /// Every service, in the order of the `endpoints` block.
-    pub const ALL: [Service; 8] = [
+    /// Every service the provider has a client for, in the order of the `endpoints` block (a
+    /// service gets its endpoint attribute with its client).
+    pub const ALL: [Service; 5] = [
         Service::Glue,
         Service::LakeFormation,
         Service::S3,
         Service::Sts,
-        Service::Iam,
         Service::Organizations,
-        Service::CloudWatch,
-        Service::Ram,
     ];
 
     /// The name used in the `endpoints` block and in logs.
@@ -65,10 +57,7 @@ impl Service {
             Service::LakeFormation => "lakeformation",
             Service::S3 => "s3",
             Service::Sts => "sts",
-            Service::Iam => "iam",
             Service::Organizations => "organizations",
-            Service::CloudWatch => "cloudwatch",
-            Service::Ram => "ram",
         }
     }
 }
@@ -385,7 +374,7 @@ pub fn check_arn(s: &str) -> Result<(), String> {
         ));
     }
     let account = parts[4];
-    let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let is_account = crate::rules::is_account_id(account);
     if !account.is_empty() && !is_account {
         return Err(format!(
             "{s:?} has an account id {:?} that is not 12 digits.",
@@ -422,22 +411,6 @@ pub fn check_endpoint_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a region name's shape (`us-east-1`, `eu-central-2`, `us-gov-west-1`...).
-pub fn check_region(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.split('-').count() >= 3
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && s.chars().last().is_some_and(|c| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} is not an AWS region name like \"us-east-1\"."
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,16 +427,12 @@ mod tests {
     }
 
     #[test]
-    fn urls_and_regions() {
+    fn urls() {
         assert!(check_endpoint_url("http://127.0.0.1:5000").is_ok());
         assert!(check_endpoint_url("https://glue.eu-west-1.amazonaws.com").is_ok());
         assert!(check_endpoint_url("127.0.0.1:5000").is_err());
         assert!(check_endpoint_url("ftp://x").is_err());
         assert!(check_endpoint_url("not a url").is_err());
-        assert!(check_region("eu-west-1").is_ok());
-        assert!(check_region("us-gov-west-1").is_ok());
-        assert!(check_region("EU-WEST-1").is_err());
-        assert!(check_region("mars").is_err());
     }
 
     #[test]

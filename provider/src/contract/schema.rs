@@ -153,7 +153,7 @@ impl Compatibility {
     ];
 
     /// The Glue name, e.g. `BACKWARD_ALL`.
-    pub fn as_str(&self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Compatibility::None => "NONE",
             Compatibility::Disabled => "DISABLED",
@@ -164,6 +164,38 @@ impl Compatibility {
             Compatibility::Full => "FULL",
             Compatibility::FullAll => "FULL_ALL",
         }
+    }
+
+    /// (backward, forward) guarantee levels: 0 none, 1 against the latest version, 2 against
+    /// every version, 3 frozen (`DISABLED` accepts no new version, so it guarantees everything).
+    fn levels(self) -> (u8, u8) {
+        match self {
+            Compatibility::None => (0, 0),
+            Compatibility::Backward => (1, 0),
+            Compatibility::BackwardAll => (2, 0),
+            Compatibility::Forward => (0, 1),
+            Compatibility::ForwardAll => (0, 2),
+            Compatibility::Full => (1, 1),
+            Compatibility::FullAll => (2, 2),
+            Compatibility::Disabled => (3, 3),
+        }
+    }
+
+    /// Whether this mode guarantees at least what `floor` does: both of its levels are at
+    /// least `floor`'s. BACKWARD_ALL and FULL are stronger than BACKWARD; FORWARD is neither
+    /// stronger nor weaker (incomparable).
+    pub fn at_least(self, floor: Compatibility) -> bool {
+        let (b, f) = self.levels();
+        let (fb, ff) = floor.levels();
+        b >= fb && f >= ff
+    }
+
+    /// The modes at least as strong as `floor`, in documented order.
+    pub fn allowed_by(floor: Compatibility) -> Vec<Compatibility> {
+        Compatibility::ALL
+            .into_iter()
+            .filter(|m| m.at_least(floor))
+            .collect()
     }
 
     /// Whether the mode checks every previous version, not only the latest.
@@ -1147,6 +1179,28 @@ pub fn lossless(from: &GlueType, to: &GlueType) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compatibility_order() {
+        use Compatibility::*;
+        let names = |v: Vec<Compatibility>| v.into_iter().map(|m| m.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            names(Compatibility::allowed_by(Backward)),
+            ["DISABLED", "BACKWARD", "BACKWARD_ALL", "FULL", "FULL_ALL"]
+        );
+        assert_eq!(
+            names(Compatibility::allowed_by(Forward)),
+            ["DISABLED", "FORWARD", "FORWARD_ALL", "FULL", "FULL_ALL"]
+        );
+        assert_eq!(
+            names(Compatibility::allowed_by(FullAll)),
+            ["DISABLED", "FULL_ALL"]
+        );
+        assert_eq!(Compatibility::allowed_by(None).len(), 8);
+        assert!(!None.at_least(Backward));
+        assert!(!Forward.at_least(Backward) && !Backward.at_least(Forward));
+        assert!(Disabled.at_least(FullAll));
+    }
+
     use super::*;
 
     fn t(s: &str) -> GlueType {

@@ -6,7 +6,6 @@
 //! The Glue Data Quality ruleset itself is carried in the contract document (as a DQDL ruleset)
 //! rather than created with CreateDataQualityRuleset, which the local emulator does not serve.
 
-use super::domain::database_name;
 use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
 use super::Owner;
 use super::{aws_diag, known, storage};
@@ -22,6 +21,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Type, Validator,
 };
+use crate::rules::{self, database_name};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
     Column as GlueColumn, SchemaId, SerDeInfo, StorageDescriptor, TableInput,
@@ -930,7 +930,7 @@ impl Resource for DataProduct {
                     .required()
                     .requires_replace()
                     .describe("The owning domain's name (its `mesh_domain`). Changing it replaces the product.")
-                    .validate(Validator::string("domain name rules", "Invalid domain name", super::domain::check_name)),
+                    .validate(Validator::string("domain name rules", "Invalid domain name", rules::check_domain_name)),
             )
             .attribute(
                 Attribute::string("name")
@@ -1014,9 +1014,9 @@ impl Resource for DataProduct {
                 "sla",
                 Nesting::Single,
                 Block::new("Service levels.").attribute(
-                    Attribute::number("freshness_minutes").required().describe("Largest acceptable age of the newest data, in minutes.").validate(Validator::new("1 to 525600", |v, path, diags| {
-                        if !matches!(v, Value::Number(n) if n.as_i64().is_some_and(|n| (1..=525_600).contains(&n))) {
-                            diags.error_at(path.clone(), "Invalid freshness", "`freshness_minutes` must be a whole number of minutes from 1 to 525600 (one year).");
+                    Attribute::number("freshness_minutes").required().describe("Largest acceptable age of the newest data, in minutes.").validate(Validator::new(format!("1 to {}", rules::MAX_FRESHNESS_MINUTES), |v, path, diags| {
+                        if !matches!(v, Value::Number(n) if n.as_i64().is_some_and(|n| (1..=rules::MAX_FRESHNESS_MINUTES).contains(&n))) {
+                            diags.error_at(path.clone(), "Invalid freshness", format!("`freshness_minutes` must be a whole number of minutes from 1 to {} (one year).", rules::MAX_FRESHNESS_MINUTES));
                         }
                     })),
                 ),
@@ -1794,7 +1794,7 @@ impl Resource for DataProduct {
         let (domain, name) = id
             .split_once('/')
             .ok_or_else(|| bad(format!("{id:?} has no '/'.")))?;
-        if let Some(p) = super::domain::check_name(domain).or_else(|| check_product_name(name)) {
+        if let Some(p) = rules::check_domain_name(domain).or_else(|| check_product_name(name)) {
             return Err(bad(p));
         }
         let database = database_name(domain);

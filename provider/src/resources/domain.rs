@@ -3,24 +3,20 @@
 //! `domain=<name>`, Lake Formation-only access, and the domain's owner.
 
 use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
-use super::Owner;
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients, ErrorKind, Service};
+use super::{grants, Owner};
+use crate::aws::{AwsError, Clients, Service};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Type, Validator,
 };
+use crate::rules::{check_domain_name as check_name, database_name, IAM_ALLOWED_PRINCIPALS};
 use async_trait::async_trait;
 use aws_sdk_glue::types::DatabaseInput;
-use aws_sdk_lakeformation::types::{
-    DataLakePrincipal, DatabaseResource, Permission, Resource as LfResource,
-};
+use aws_sdk_lakeformation::types::{DataLakePrincipal, DatabaseResource, Resource as LfResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// The principal that stands for "IAM policies decide": a grant to it bypasses Lake Formation.
-pub const IAM_ALLOWED_PRINCIPALS: &str = "IAM_ALLOWED_PRINCIPALS";
 
 // Database parameters where the domain keeps what import needs to find again.
 const P_DOMAIN: &str = "mesh:domain";
@@ -170,11 +166,6 @@ impl Spec {
     }
 }
 
-/// The Glue database of domain `name`.
-pub fn database_name(name: &str) -> String {
-    format!("{name}_products")
-}
-
 fn db_resource(catalog_id: &str, database: &str) -> Result<LfResource, Diagnostics> {
     let db = DatabaseResource::builder()
         .catalog_id(catalog_id)
@@ -190,21 +181,6 @@ fn db_resource_in_own_catalog(database: &str) -> Result<LfResource, Diagnostics>
         .build()
         .map_err(|e| Diagnostics::from(Diagnostic::provider_bug(e)))?;
     Ok(LfResource::builder().database(db).build())
-}
-
-/// What is wrong with a domain name, if anything.
-pub fn check_name(name: &str) -> Option<String> {
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-    if name.is_empty() || name.len() > 64 || !ok_chars || !starts {
-        return Some(format!(
-            "{name:?} is not a domain name: use 1 to 64 lowercase letters, digits and underscores, starting with a letter (it names the Glue database {:?}).",
-            database_name(name)
-        ));
-    }
-    None
 }
 
 /// What is wrong with an S3 bucket name, if anything.
@@ -495,38 +471,6 @@ impl Domain {
         }
     }
 
-    /// Revokes every IAM_ALLOWED_PRINCIPALS grant on the database; none is success.
-    async fn revoke_iam_allowed(
-        &self,
-        client: &Clients,
-        database: &str,
-    ) -> Result<(), Diagnostics> {
-        let principal = DataLakePrincipal::builder()
-            .data_lake_principal_identifier(IAM_ALLOWED_PRINCIPALS)
-            .build();
-        let resource = db_resource_in_own_catalog(database)?;
-        let result = client
-            .call(Service::LakeFormation, "RevokePermissions", || {
-                client
-                    .lakeformation()
-                    .revoke_permissions()
-                    .principal(principal.clone())
-                    .resource(resource.clone())
-                    .permissions(Permission::All)
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // "No permissions revoked" and a missing grant both mean there is nothing to do.
-            Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidInput => Ok(()),
-            Err(e) => Err(aws_diag(
-                format!("Cannot revoke IAM_ALLOWED_PRINCIPALS on {database}"),
-                &e,
-            )),
-        }
-    }
-
     async fn find(
         &self,
         client: &Clients,
@@ -790,7 +734,7 @@ impl Resource for Domain {
         .await
         .map_err(partial)?;
         if spec.lake_formation_only {
-            self.revoke_iam_allowed(client, &spec.database())
+            grants::revoke_iam_allowed(client, &spec.database())
                 .await
                 .map_err(partial)?;
         }
@@ -879,7 +823,7 @@ impl Resource for Domain {
                 .map_err(|e| keep_prior(aws_diag(format!("Cannot change the registration role of s3://{}/", after.bucket), &e)))?;
         }
         if after.lake_formation_only {
-            self.revoke_iam_allowed(client, &after.database())
+            grants::revoke_iam_allowed(client, &after.database())
                 .await
                 .map_err(keep_prior)?;
         }

@@ -627,6 +627,39 @@ pub async fn apply_change(
     send_all(client, Op::Revoke, &revokes).await
 }
 
+/// Revokes every `IAM_ALLOWED_PRINCIPALS` grant on `database` in the caller's catalog (what keeps
+/// a database Lake Formation-only); none to revoke is success.
+pub async fn revoke_iam_allowed(client: &Clients, database: &str) -> Result<(), Diagnostics> {
+    let principal = DataLakePrincipal::builder()
+        .data_lake_principal_identifier(crate::rules::IAM_ALLOWED_PRINCIPALS)
+        .build();
+    let db = DatabaseResource::builder()
+        .name(database)
+        .build()
+        .map_err(|e| Diagnostics::from(Diagnostic::provider_bug(e)))?;
+    let resource = Resource::builder().database(db).build();
+    let result = client
+        .call(Service::LakeFormation, "RevokePermissions", || {
+            client
+                .lakeformation()
+                .revoke_permissions()
+                .principal(principal.clone())
+                .resource(resource.clone())
+                .permissions(Permission::All)
+                .send()
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // "No permissions revoked" and a missing grant both mean there is nothing to do.
+        Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidInput => Ok(()),
+        Err(e) => Err(aws_diag(
+            format!("Cannot revoke IAM_ALLOWED_PRINCIPALS on {database}"),
+            &e,
+        )),
+    }
+}
+
 /// Revokes `grants`; what is already gone is success.
 pub async fn revoke(client: &Clients, grants: &[Grant]) -> Result<(), Diagnostics> {
     let grants: Vec<Grant> = grants.iter().filter(|g| !g.is_empty()).cloned().collect();
@@ -881,7 +914,7 @@ impl DetailSuffix for Diagnostics {
 /// What is wrong with a principal, if anything: an IAM role or user ARN, a 12-digit account id,
 /// or an AWS Organizations organization or organizational unit ARN.
 pub fn check_principal(p: &str) -> Option<String> {
-    if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::rules::is_account_id(p) {
         return None;
     }
     let hint = "Use an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME), a 12-digit account id, or an organization (arn:aws:organizations::ACCOUNT:organization/o-ID) or OU ARN (arn:aws:organizations::ACCOUNT:ou/o-ID/ou-ID).";

@@ -17,6 +17,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::rules::is_account_id;
 use async_trait::async_trait;
 use aws_sdk_organizations::types::{PolicyType, Tag};
 use serde::{Deserialize, Serialize};
@@ -224,10 +225,6 @@ fn same_policy(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => normalize(&a) == normalize(&b),
         _ => a == b,
     }
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn lower_alnum(s: &str) -> bool {

@@ -18,6 +18,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::rules::{is_account_id, IAM_ALLOWED_PRINCIPALS};
 use async_trait::async_trait;
 use aws_sdk_lakeformation::types::{
     DataLakePrincipal, DataLakeSettings, Permission, PrincipalPermissions,
@@ -25,8 +26,6 @@ use aws_sdk_lakeformation::types::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// The principal that stands for "IAM policies decide".
-const IAM_ALLOWED_PRINCIPALS: &str = "IAM_ALLOWED_PRINCIPALS";
 /// Lake Formation's limit on data lake administrators.
 const MAX_ADMINS: usize = 30;
 
@@ -122,10 +121,6 @@ fn managed_keys(m: &Model) -> BTreeSet<&'static str> {
         keys.insert(K_TRUSTED);
     }
     keys
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What is wrong with a data lake administrator, if anything: an IAM role or user ARN.

@@ -8,6 +8,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::rules::{check_tag_key as check_key, check_tag_value as check_value, is_account_id};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -76,43 +77,6 @@ impl fmt::Display for TagId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.catalog_id, self.key)
     }
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Characters Lake Formation allows in keys besides letters, digits and spaces.
-const KEY_SYMBOLS: &str = "_.:/=+-@%";
-
-fn allowed(c: char, symbols: &str) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() && !c.is_control() || symbols.contains(c)
-}
-
-/// What is wrong with a tag key, if anything.
-pub fn check_key(key: &str) -> Option<String> {
-    let len = key.chars().count();
-    if !(1..=128).contains(&len) {
-        return Some(format!(
-            "The tag key is {len} characters long; it must have between 1 and 128."
-        ));
-    }
-    key.chars().find(|c| !allowed(*c, KEY_SYMBOLS)).map(|c| {
-        format!("The tag key {key:?} contains {c:?}; keys may contain letters, digits, spaces and {KEY_SYMBOLS}.")
-    })
-}
-
-/// What is wrong with a tag value, if anything (values may also contain `*`).
-pub fn check_value(value: &str) -> Option<String> {
-    let len = value.chars().count();
-    if !(1..=256).contains(&len) {
-        return Some(format!(
-            "The tag value {value:?} is {len} characters long; it must have between 1 and 256."
-        ));
-    }
-    value.chars().find(|c| !allowed(*c, "_.:/=+-@%*")).map(|c| {
-        format!("The tag value {value:?} contains {c:?}; values may contain letters, digits, spaces and {KEY_SYMBOLS}*.")
-    })
 }
 
 fn lf(e: &crate::aws::AwsError, doing: &str, id: &str) -> Diagnostics {

@@ -5,10 +5,10 @@
 //! were never defined), and attach or detach only what changed.
 
 use super::aws_diag;
-use super::lf_tag::{check_key, check_value};
 use crate::aws::{AwsError, Clients, Service};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Validator};
+use crate::rules::{check_tag_key as check_key, check_tag_value as check_value};
 use aws_sdk_lakeformation::types::{LfTagPair, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

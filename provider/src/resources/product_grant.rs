@@ -2,7 +2,6 @@
 //! this account or another: DESCRIBE on the product's database and the permissions on its table,
 //! optionally on some columns only. Changed in place without an access gap.
 
-use super::domain::{check_name as check_domain_name, database_name};
 use super::grants::{self, check_principal, Columns, Filter, Grant, Target, TABLE_PERMISSIONS};
 use super::{aws_diag, known};
 use crate::aws::{AwsError, Clients};
@@ -11,6 +10,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::rules::{self, check_domain_name, database_name, is_account_id};
 use async_trait::async_trait;
 use aws_sdk_lakeformation::types::DataLakeResourceType;
 use serde::{Deserialize, Serialize};
@@ -105,35 +105,14 @@ impl GrantId {
     }
 }
 
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// What is wrong with a Glue database or table name here, if anything. Glue keeps names in
-/// lower case (an upper-case name would show as a change on every plan); `.` and `|` separate
-/// the parts of this resource's id.
+/// What is wrong with a Glue database or table name here, if anything: Glue's rules, and no `.`
+/// or `|`, which separate the parts of this resource's id.
 fn check_glue_name(name: &str) -> Option<String> {
-    let len = name.chars().count();
-    if !(1..=255).contains(&len) {
-        return Some(format!(
-            "{name:?} is {len} characters long; Glue names have 1 to 255."
-        ));
-    }
-    if let Some(c) = name.chars().find(|c| c.is_uppercase()) {
-        return Some(format!(
-            "{name:?} contains the upper-case {c:?}; Glue stores names in lower case, so use {:?}.",
-            name.to_lowercase()
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| matches!(c, '.' | '|' | '/') || c.is_control())
-    {
-        return Some(format!(
-            "{name:?} contains {c:?}, which Glue database and table names may not contain here."
-        ));
-    }
-    None
+    rules::check_glue_name(name).or_else(|| {
+        name.chars().find(|c| matches!(c, '.' | '|')).map(|c| {
+            format!("{name:?} contains {c:?}, which separates the parts of this grant's id.")
+        })
+    })
 }
 
 /// What is wrong with a `<domain>/<name>` product reference, if anything.

@@ -6,19 +6,17 @@
 //! link, and the AWS provider's `aws_glue_catalog_table` also forces a new link when it changes.
 //! So every argument here replaces the link; a link holds no data, so replacing it loses nothing.
 
-use super::domain::IAM_ALLOWED_PRINCIPALS;
+use super::grants;
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients, ErrorKind, Service};
+use crate::aws::{AwsError, Clients, Service};
 use crate::framework::value::Attr;
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Validator,
 };
+use crate::rules::{check_glue_name, is_account_id};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{DatabaseInput, Table, TableIdentifier, TableInput};
-use aws_sdk_lakeformation::types::{
-    DataLakePrincipal, DatabaseResource, Permission, Resource as LfResource,
-};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -137,34 +135,6 @@ fn target_of(table: &Table) -> Option<Target> {
     })
 }
 
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// What is wrong with a Glue database or table name, if anything. Glue stores names in lower
-/// case, so an upper-case name would show as a change on every plan; `/` separates the parts of
-/// this resource's id, and Glue names never need it.
-pub fn check_glue_name(name: &str) -> Option<String> {
-    let len = name.chars().count();
-    if !(1..=255).contains(&len) {
-        return Some(format!(
-            "{name:?} is {len} characters long; Glue names have 1 to 255."
-        ));
-    }
-    if let Some(c) = name.chars().find(|c| c.is_uppercase()) {
-        return Some(format!(
-            "{name:?} contains the upper-case {c:?}; Glue stores names in lower case, so use {:?}.",
-            name.to_lowercase()
-        ));
-    }
-    if let Some(c) = name.chars().find(|c| *c == '/' || c.is_control()) {
-        return Some(format!(
-            "{name:?} contains {c:?}, which Glue database and table names may not contain."
-        ));
-    }
-    None
-}
-
 /// Parses an import id `<database>/<name>`.
 pub fn parse_id(id: &str) -> Result<(String, String), String> {
     let Some((database, name)) = id.split_once('/') else {
@@ -281,47 +251,11 @@ impl ProductLink {
         }
         // The account's CreateDatabaseDefaultPermissions may have granted IAM_ALLOWED_PRINCIPALS
         // on the new database; Lake Formation-only means none.
-        if let Err(diags) = self.revoke_iam_allowed(client, name).await {
+        if let Err(diags) = grants::revoke_iam_allowed(client, name).await {
             let _ = self.delete_database_if_ours(client, name).await;
             return Err(diags);
         }
         Ok(true)
-    }
-
-    /// Revokes IAM_ALLOWED_PRINCIPALS on the database; none to revoke is success.
-    async fn revoke_iam_allowed(
-        &self,
-        client: &Clients,
-        database: &str,
-    ) -> Result<(), Diagnostics> {
-        let principal = DataLakePrincipal::builder()
-            .data_lake_principal_identifier(IAM_ALLOWED_PRINCIPALS)
-            .build();
-        let db = DatabaseResource::builder()
-            .name(database)
-            .build()
-            .map_err(|e| Diagnostics::from(Diagnostic::provider_bug(e)))?;
-        let resource = LfResource::builder().database(db).build();
-        match client
-            .call(Service::LakeFormation, "RevokePermissions", || {
-                client
-                    .lakeformation()
-                    .revoke_permissions()
-                    .principal(principal.clone())
-                    .resource(resource.clone())
-                    .permissions(Permission::All)
-                    .send()
-            })
-            .await
-        {
-            Ok(_) => Ok(()),
-            // "No permissions revoked" and a missing grant both mean there is nothing to do.
-            Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidInput => Ok(()),
-            Err(e) => Err(aws_diag(
-                format!("Cannot revoke IAM_ALLOWED_PRINCIPALS on {database}"),
-                &e,
-            )),
-        }
     }
 
     /// Deletes the links database when a product link created it and it holds no table. A

@@ -5,7 +5,6 @@
 use super::grants::{
     self, check_principal, Grant, PolicyKind, Target, DATABASE_PERMISSIONS, TABLE_PERMISSIONS,
 };
-use super::lf_tag::{check_key, check_value};
 use super::ontology::{self, Ontology, TagUse};
 use super::{aws_diag, known};
 use crate::aws::Clients;
@@ -14,6 +13,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::rules::{check_tag_key as check_key, check_tag_value as check_value, is_account_id};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,10 +138,6 @@ impl GrantId {
             expression,
         })
     }
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn expression_validator() -> Validator {

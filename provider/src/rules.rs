@@ -1,0 +1,198 @@
+//! One home for the names and rules of the mesh: account ids, regions, LF-tag keys and values,
+//! domain and Glue names, the domain database name, the SLA bounds, and Lake Formation's
+//! `IAM_ALLOWED_PRINCIPALS` group. The provider validates with them, and `mesh-modules` checks
+//! the platform team's blueprint with the same functions (it links this library for them), so
+//! a blueprint never allows what the provider refuses. Each check returns what is wrong, in a
+//! sentence, or `None`.
+
+use crate::framework::Validator;
+
+/// The Lake Formation group that stands for "IAM permissions decide" (what Lake Formation-only
+/// access removes).
+pub const IAM_ALLOWED_PRINCIPALS: &str = "IAM_ALLOWED_PRINCIPALS";
+
+/// The Glue database of domain `domain`: `<domain>_products`.
+pub fn database_name(domain: &str) -> String {
+    format!("{domain}_products")
+}
+
+/// The largest `sla.freshness_minutes` a product may promise: one year.
+pub const MAX_FRESHNESS_MINUTES: i64 = 525_600;
+
+/// What is wrong with a domain name, if anything: 1 to 64 lowercase letters, digits and
+/// underscores, starting with a letter (it names the Glue database `<name>_products`).
+pub fn check_domain_name(name: &str) -> Option<String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    (name.is_empty() || name.len() > 64 || !ok_chars || !starts).then(|| {
+        format!(
+            "{name:?} is not a domain name: use 1 to 64 lowercase letters, digits and underscores, starting with a letter (it names the Glue database {:?}).",
+            database_name(name)
+        )
+    })
+}
+
+/// What is wrong with an AWS region name, if anything (`us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`, `eusc-de-east-1`...): lowercase words joined by `-`, the first of two to
+/// four letters, the last a number.
+pub fn check_region(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let (last, words) = parts.split_last()?;
+    let ok = parts.len() >= 3
+        && (2..=4).contains(&words[0].len())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit());
+    (!ok).then(|| format!("{s:?} is not an AWS region name like \"us-east-1\"."))
+}
+
+/// Characters Lake Formation allows in LF-tag keys besides letters, digits and spaces (values
+/// may also contain `*`).
+const TAG_SYMBOLS: &str = "_.:/=+-@%";
+
+fn tag_char(c: char, extra: &str) -> bool {
+    c.is_alphanumeric() || c == ' ' || TAG_SYMBOLS.contains(c) || extra.contains(c)
+}
+
+/// What is wrong with an LF-tag key, if anything: 1 to 128 letters, digits, spaces and
+/// `_ . : / = + - @ %`.
+pub fn check_tag_key(key: &str) -> Option<String> {
+    let len = key.chars().count();
+    if !(1..=128).contains(&len) {
+        return Some(format!(
+            "The tag key {key:?} is {len} characters long; it must have between 1 and 128."
+        ));
+    }
+    key.chars().find(|c| !tag_char(*c, "")).map(|c| {
+        format!("The tag key {key:?} contains {c:?}; keys may contain letters, digits, spaces and {TAG_SYMBOLS}.")
+    })
+}
+
+/// What is wrong with an LF-tag value, if anything: 1 to 256 letters, digits, spaces and
+/// `_ . : / = + - @ % *`.
+pub fn check_tag_value(value: &str) -> Option<String> {
+    let len = value.chars().count();
+    if !(1..=256).contains(&len) {
+        return Some(format!(
+            "The tag value {value:?} is {len} characters long; it must have between 1 and 256."
+        ));
+    }
+    value.chars().find(|c| !tag_char(*c, "*")).map(|c| {
+        format!("The tag value {value:?} contains {c:?}; values may contain letters, digits, spaces and {TAG_SYMBOLS}*.")
+    })
+}
+
+/// True for a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What is wrong with an account id, if anything.
+pub fn check_account_id(s: &str) -> Option<String> {
+    (!is_account_id(s)).then(|| format!("{s:?} is not a 12-digit AWS account id."))
+}
+
+/// The validator of attributes holding an account id (`catalog_id`, `tag_catalog_id`...):
+/// `summary` names what it is, e.g. "Invalid catalog id".
+pub fn account_id_validator(summary: &'static str) -> Validator {
+    Validator::string("12-digit account id", summary, check_account_id)
+}
+
+/// What is wrong with a Glue database or table name, if anything: 1 to 255 characters, lower
+/// case (Glue stores names in lower case, so an upper-case name never reads back the same), no
+/// `/` and no control characters.
+pub fn check_glue_name(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if !(1..=255).contains(&len) {
+        return Some(format!(
+            "{name:?} is {len} characters long; Glue names have 1 to 255."
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_uppercase()) {
+        return Some(format!(
+            "{name:?} contains the upper-case {c:?}; Glue stores names in lower case, so use {:?}.",
+            name.to_lowercase()
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| *c == '/' || c.is_control()) {
+        return Some(format!(
+            "{name:?} contains {c:?}, which Glue database and table names may not contain."
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids() {
+        assert!(is_account_id("111122223333"));
+        assert!(!is_account_id("11112222333"));
+        assert!(!is_account_id("11112222333a"));
+        assert_eq!(
+            check_account_id("123").as_deref(),
+            Some("\"123\" is not a 12-digit AWS account id.")
+        );
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-4",
+            "eusc-de-east-1",
+        ] {
+            assert_eq!(check_region(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "mars",
+            "EU-WEST-1",
+            "eu-west",
+            "europe-west-1",
+            "eu--1",
+            "eu-west-x",
+        ] {
+            assert!(check_region(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tag_keys_and_values() {
+        assert_eq!(check_tag_key("sensitivity"), None);
+        assert_eq!(check_tag_key("data:owner/team@x"), None);
+        assert!(check_tag_key("").is_some());
+        assert!(check_tag_key(&"k".repeat(129)).is_some());
+        assert!(check_tag_key("a*b").unwrap().contains("'*'"));
+        assert!(check_tag_key("tab\tkey").is_some());
+        assert_eq!(check_tag_value("a*b"), None);
+        assert!(check_tag_value(&"v".repeat(257)).is_some());
+        assert!(check_tag_value("a#b").is_some());
+    }
+
+    #[test]
+    fn domain_names() {
+        assert_eq!(check_domain_name("commerce_2"), None);
+        for bad in ["", "2commerce", "Commerce", "com-merce", &"d".repeat(65)] {
+            assert!(check_domain_name(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn glue_names() {
+        assert_eq!(check_glue_name("commerce_products"), None);
+        assert!(check_glue_name("").is_some());
+        assert!(check_glue_name(&"a".repeat(256)).is_some());
+        assert!(check_glue_name("Orders").unwrap().contains("\"orders\""));
+        assert!(check_glue_name("a/b").is_some());
+        assert!(check_glue_name("a\nb").is_some());
+        assert_eq!(database_name("commerce"), "commerce_products");
+    }
+}
