@@ -12,6 +12,7 @@
 pub mod aws;
 pub mod contract;
 pub mod framework;
+pub mod json;
 pub mod log;
 pub mod provider;
 pub mod resources;

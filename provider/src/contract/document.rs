@@ -9,7 +9,7 @@
 use super::columns::Column;
 use super::dqdl;
 use super::glue_type::GlueType;
-use super::json::Json;
+use crate::json::Json;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -106,7 +106,7 @@ impl Contract {
             if let Some(email) = &self.owner_email {
                 team.push((
                     "members",
-                    Json::Arr(vec![Json::obj(vec![
+                    Json::Array(vec![Json::obj(vec![
                         ("username", Json::str(email.clone())),
                         ("role", Json::str("owner")),
                     ])]),
@@ -114,11 +114,11 @@ impl Contract {
             }
             doc.push(("team", Json::obj(team)));
         }
-        doc.push(("schema", Json::Arr(vec![self.schema_object()])));
+        doc.push(("schema", Json::Array(vec![self.schema_object()])));
         if let Some(minutes) = self.freshness_minutes {
             doc.push((
                 "slaProperties",
-                Json::Arr(vec![Json::obj(vec![
+                Json::Array(vec![Json::obj(vec![
                     ("property", Json::str("freshness")),
                     ("value", Json::int(minutes)),
                     ("unit", Json::str("m")),
@@ -145,7 +145,7 @@ impl Contract {
         prop("dataFormat", Json::str(self.data_format.clone()));
         prop("location", Json::str(self.location.clone()));
         prop("format", Json::str(self.format.clone()));
-        doc.push(("customProperties", Json::Arr(custom)));
+        doc.push(("customProperties", Json::Array(custom)));
         Json::obj(doc)
     }
 
@@ -170,11 +170,11 @@ impl Contract {
         if let Some(description) = &self.description {
             schema.push(("description", Json::str(description.clone())));
         }
-        schema.push(("properties", Json::Arr(properties)));
+        schema.push(("properties", Json::Array(properties)));
         if !self.quality_rules.is_empty() {
             schema.push((
                 "quality",
-                Json::Arr(vec![Json::obj(vec![
+                Json::Array(vec![Json::obj(vec![
                     ("type", Json::str("custom")),
                     ("engine", Json::str("glue-data-quality")),
                     (
@@ -194,7 +194,7 @@ fn hex_digit(nibble: u8) -> char {
 
 /// `["key=value", ...]` in key order.
 fn tags(tags: &BTreeMap<String, String>) -> Json {
-    Json::Arr(
+    Json::Array(
         tags.iter()
             .map(|(k, v)| Json::str(format!("{k}={v}")))
             .collect(),
@@ -245,7 +245,7 @@ fn nested(ty: &GlueType, p: &mut Vec<(&'static str, Json)>) {
     match ty {
         GlueType::Struct(fields) => p.push((
             "properties",
-            Json::Arr(
+            Json::Array(
                 fields
                     .iter()
                     .map(|(name, ty)| {

@@ -18,5 +18,4 @@ pub mod document;
 pub mod dqdl;
 pub mod format;
 pub mod glue_type;
-mod json;
 pub mod schema;

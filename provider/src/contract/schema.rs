@@ -58,7 +58,7 @@
 
 use super::columns::Column;
 use super::glue_type::{self, GlueType};
-use super::json::{self, Json};
+use crate::json::{self, Json, Strictness};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -309,7 +309,7 @@ fn avro_definition(record_name: &str, namespace: &str, columns: &[Column]) -> Js
         .map(|c| {
             let generated = gen.ty(&c.ty, &format!("{name}_{}", avro_name(&c.name)));
             let ty = if c.nullable {
-                Json::Arr(vec![Json::str("null"), generated.clone()])
+                Json::Array(vec![Json::str("null"), generated.clone()])
             } else {
                 generated.clone()
             };
@@ -330,7 +330,7 @@ fn avro_definition(record_name: &str, namespace: &str, columns: &[Column]) -> Js
     if !namespace.is_empty() {
         record.push(("namespace", Json::str(namespace)));
     }
-    record.push(("fields", Json::Arr(fields)));
+    record.push(("fields", Json::Array(fields)));
     Json::obj(record)
 }
 
@@ -396,7 +396,7 @@ impl AvroGen {
                             ("name", Json::str(name)),
                             (
                                 "fields",
-                                Json::Arr(vec![
+                                Json::Array(vec![
                                     Json::obj(vec![("name", Json::str("key")), ("type", key)]),
                                     Json::obj(vec![("name", Json::str("value")), ("type", value)]),
                                 ]),
@@ -414,7 +414,7 @@ impl AvroGen {
                         let ty = self.ty(ty, &format!("{name}_{field}"));
                         Json::obj(vec![
                             ("name", Json::str(field)),
-                            ("type", Json::Arr(vec![Json::str("null"), ty])),
+                            ("type", Json::Array(vec![Json::str("null"), ty])),
                             ("default", Json::Null),
                         ])
                     })
@@ -422,7 +422,7 @@ impl AvroGen {
                 Json::obj(vec![
                     ("type", Json::str("record")),
                     ("name", Json::str(name)),
-                    ("fields", Json::Arr(fields)),
+                    ("fields", Json::Array(fields)),
                 ])
             }
         }
@@ -452,7 +452,7 @@ fn json_definition(record_name: &str, namespace: &str, columns: &[Column]) -> Js
             } else {
                 generated
             };
-            if let Json::Obj(pairs) = &mut property {
+            if let Json::Object(pairs) = &mut property {
                 if let Some(doc) = &c.comment {
                     pairs.push(("description".into(), Json::str(doc.clone())));
                 }
@@ -472,10 +472,10 @@ fn json_definition(record_name: &str, namespace: &str, columns: &[Column]) -> Js
         ("$schema", Json::str(JSON_SCHEMA_DRAFT)),
         ("title", Json::str(title)),
         ("type", Json::str("object")),
-        ("properties", Json::Obj(properties)),
+        ("properties", Json::Object(properties)),
     ];
     if !required.is_empty() {
-        schema.push(("required", Json::Arr(required)));
+        schema.push(("required", Json::Array(required)));
     }
     Json::obj(schema)
 }
@@ -483,12 +483,12 @@ fn json_definition(record_name: &str, namespace: &str, columns: &[Column]) -> Js
 /// `{"type": X, ...}` -> `{"type": ["null", X], ...}`.
 fn nullable(schema: Json) -> Json {
     match schema {
-        Json::Obj(pairs) => Json::Obj(
+        Json::Object(pairs) => Json::Object(
             pairs
                 .into_iter()
                 .map(|(k, v)| {
                     if k == "type" {
-                        (k, Json::Arr(vec![Json::str("null"), v]))
+                        (k, Json::Array(vec![Json::str("null"), v]))
                     } else {
                         (k, v)
                     }
@@ -534,7 +534,7 @@ fn json_type(ty: &GlueType) -> Json {
             "object",
             vec![(
                 "properties",
-                Json::Obj(
+                Json::Object(
                     fields
                         .iter()
                         .map(|(name, ty)| (name.clone(), nullable(json_type(ty))))
@@ -556,7 +556,7 @@ pub fn columns_from_definition(
     format: DataFormat,
     definition: &str,
 ) -> Result<Vec<Column>, String> {
-    let doc = json::parse(definition)?;
+    let doc = json::parse(definition.as_bytes(), Strictness::Strict)?;
     match format {
         DataFormat::Avro => avro_columns(&doc),
         DataFormat::Json => json_columns(&doc),
@@ -566,7 +566,7 @@ pub fn columns_from_definition(
 fn exact_type(field: &Json, derived: GlueType, name: &str) -> Result<GlueType, String> {
     match field.get(GLUE_TYPE_ATTRIBUTE) {
         None => Ok(derived),
-        Some(Json::Str(text)) => glue_type::parse(text)
+        Some(Json::String(text)) => glue_type::parse(text)
             .map_err(|e| format!("field \"{name}\" has an invalid {GLUE_TYPE_ATTRIBUTE}: {e}")),
         Some(_) => Err(format!(
             "field \"{name}\"'s {GLUE_TYPE_ATTRIBUTE} is not a string"
@@ -608,7 +608,7 @@ fn avro_columns(doc: &Json) -> Result<Vec<Column>, String> {
 /// `["null", T]` (either order) -> `(T, true)`; `T` -> `(T, false)`.
 fn avro_union(ty: &Json) -> Result<(&Json, bool), String> {
     match ty {
-        Json::Arr(branches) => {
+        Json::Array(branches) => {
             let non_null: Vec<&Json> = branches
                 .iter()
                 .filter(|b| b.as_str() != Some("null"))
@@ -631,8 +631,8 @@ fn avro_type_at(ty: &Json, depth: usize) -> Result<GlueType, String> {
         return Err("the schema nests too deeply".into());
     }
     let (name, logical) = match ty {
-        Json::Str(name) => (name.as_str(), None),
-        Json::Obj(_) => (
+        Json::String(name) => (name.as_str(), None),
+        Json::Object(_) => (
             ty.get("type")
                 .and_then(Json::as_str)
                 .ok_or("a complex AVRO type has no \"type\" name")?,
@@ -742,8 +742,8 @@ fn json_read_type_at(schema: &Json, depth: usize) -> Result<GlueType, String> {
         return Err("the schema nests too deeply".into());
     }
     let ty = match schema.get("type") {
-        Some(Json::Str(t)) => t.as_str(),
-        Some(Json::Arr(types)) => {
+        Some(Json::String(t)) => t.as_str(),
+        Some(Json::Array(types)) => {
             let non_null: Vec<&str> = types
                 .iter()
                 .filter_map(Json::as_str)
@@ -786,7 +786,7 @@ fn json_read_type_at(schema: &Json, depth: usize) -> Result<GlueType, String> {
             GlueType::Array(Box::new(json_read_type_at(items, depth + 1)?))
         }
         "object" => match (schema.get("properties"), schema.get("additionalProperties")) {
-            (Some(Json::Obj(props)), _) if !props.is_empty() => GlueType::Struct(
+            (Some(Json::Object(props)), _) if !props.is_empty() => GlueType::Struct(
                 props
                     .iter()
                     .map(|(name, s)| {
@@ -794,7 +794,7 @@ fn json_read_type_at(schema: &Json, depth: usize) -> Result<GlueType, String> {
                     })
                     .collect::<Result<_, String>>()?,
             ),
-            (_, Some(values @ Json::Obj(_))) => GlueType::Map(
+            (_, Some(values @ Json::Object(_))) => GlueType::Map(
                 Box::new(GlueType::String),
                 Box::new(json_read_type_at(values, depth + 1)?),
             ),

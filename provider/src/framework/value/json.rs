@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::json_text::{self, Json};
+use crate::json::{self as json_text, Json, Strictness};
 use super::ty_json::{type_from_tree, write_type};
 use super::{Number, Type, Value, ValueError};
 use crate::framework::path::PathStep;
@@ -43,7 +43,7 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
 }
 
 fn decode_with(bytes: &[u8], ty: &Type, drop_extra_attributes: bool) -> Result<Value, ValueError> {
-    let tree = json_text::parse(bytes).map_err(ValueError::root)?;
+    let tree = json_text::parse(bytes, Strictness::Go).map_err(ValueError::root)?;
     let mut d = Decoder {
         path: Vec::new(),
         drop_extra_attributes,
@@ -245,7 +245,7 @@ impl Encoder {
                 Ok(())
             }
             (Value::String(s), Type::String) => {
-                json_text::write_string(&mut self.out, s);
+                json_text::write_string_bytes(&mut self.out, s);
                 Ok(())
             }
             (Value::List(items) | Value::Set(items) | Value::Tuple(items), Type::List(elem)) => {
@@ -274,7 +274,7 @@ impl Encoder {
                         self.out.push(b',');
                     }
                     self.path.push(PathStep::ElementKeyString(k.clone()));
-                    json_text::write_string(&mut self.out, k);
+                    json_text::write_string_bytes(&mut self.out, k);
                     self.out.push(b':');
                     self.value(item, elem, depth + 1)?;
                     self.path.pop();
@@ -293,7 +293,7 @@ impl Encoder {
                         self.out.push(b',');
                     }
                     self.path.push(PathStep::Attribute(name.clone()));
-                    json_text::write_string(&mut self.out, name);
+                    json_text::write_string_bytes(&mut self.out, name);
                     self.out.push(b':');
                     self.value(entries.get(name).unwrap_or(&Value::Null), aty, depth + 1)?;
                     self.path.pop();

@@ -11,7 +11,6 @@ mod attr;
 mod de;
 mod error;
 pub mod json;
-mod json_text;
 pub mod msgpack;
 mod number;
 mod ser;

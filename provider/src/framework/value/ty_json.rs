@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::json_text::{self, Json};
+use crate::json::{self as json_text, Json, Strictness};
 use super::{Type, ValueError};
 
 impl Type {
@@ -82,7 +82,7 @@ impl Type {
 /// decoder passes what is left of its nesting budget, so that a deep type inside a deep value
 /// cannot add up to more recursion than the budget.
 pub(crate) fn type_from_json_limited(bytes: &[u8], max_depth: usize) -> Result<Type, ValueError> {
-    let tree = json_text::parse_limited(bytes, max_depth)
+    let tree = json_text::parse_limited(bytes, max_depth, Strictness::Go)
         .map_err(|e| ValueError::root(format!("invalid type JSON: {e}")))?;
     type_from_tree(&tree).map_err(|e| ValueError::root(format!("invalid type JSON: {e}")))
 }
@@ -122,7 +122,7 @@ pub(crate) fn write_type(out: &mut Vec<u8>, ty: &Type) {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_text::write_string(out, name);
+                json_text::write_string_bytes(out, name);
                 out.push(b':');
                 write_type(out, t);
             }
@@ -133,7 +133,7 @@ pub(crate) fn write_type(out: &mut Vec<u8>, ty: &Type) {
                     if i > 0 {
                         out.push(b',');
                     }
-                    json_text::write_string(out, name);
+                    json_text::write_string_bytes(out, name);
                 }
                 out.push(b']');
             }
