@@ -397,23 +397,22 @@ impl Parser<'_> {
     /// The code point of a `\u` escape (the `\u` already read), joining a surrogate pair.
     fn unicode_escape(&mut self) -> Result<char, String> {
         let hi = self.hex4()?;
-        let code = if (0xD800..0xDC00).contains(&hi)
-            && self.b.get(self.i..self.i + 2) == Some(b"\\u")
-        {
-            let save = self.i;
-            self.i += 2;
-            let lo = self.hex4()?;
-            if (0xDC00..0xE000).contains(&lo) {
-                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        let code =
+            if (0xD800..0xDC00).contains(&hi) && self.b.get(self.i..self.i + 2) == Some(b"\\u") {
+                let save = self.i;
+                self.i += 2;
+                let lo = self.hex4()?;
+                if (0xDC00..0xE000).contains(&lo) {
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    // Not a pair: the high half stands alone, the escape after it is read on
+                    // its own.
+                    self.i = save;
+                    hi
+                }
             } else {
-                // Not a pair: the high half stands alone, the escape after it is read on
-                // its own.
-                self.i = save;
                 hi
-            }
-        } else {
-            hi
-        };
+            };
         match char::from_u32(code) {
             Some(c) => Ok(c),
             None if self.strict => Err(self.err("unpaired surrogate")),
@@ -547,7 +546,10 @@ mod tests {
     fn writes_compact_and_pretty_in_insertion_order_and_reads_them_back() {
         let v = Json::obj(vec![
             ("z", Json::int(1)),
-            ("a", Json::Array(vec![Json::str("x\"y\n\u{1}é"), Json::Null])),
+            (
+                "a",
+                Json::Array(vec![Json::str("x\"y\n\u{1}é"), Json::Null]),
+            ),
             ("e", Json::Array(vec![])),
             ("o", Json::Object(vec![])),
         ]);

@@ -240,6 +240,76 @@ fn schemas_that_break_terraforms_rules_are_never_served() {
     );
 }
 
+/// `test_thing`'s schema over a model that lacks `revision` and has a field the schema lacks.
+struct Mismatched;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MismatchedModel {
+    id: Attr<String>,
+    name: Attr<String>,
+    items: Attr<BTreeSet<String>>,
+    #[serde(rename = "colour")]
+    color: Attr<String>,
+}
+
+#[async_trait]
+impl Resource for Mismatched {
+    type Model = MismatchedModel;
+    type Client = Store;
+    fn type_name(&self) -> &'static str {
+        "test_mismatched"
+    }
+    fn schema(&self) -> Schema {
+        Thing.schema()
+    }
+    async fn create(
+        &self,
+        _: &Store,
+        planned: MismatchedModel,
+        _: &mut Private,
+    ) -> Result<MismatchedModel, Failure<MismatchedModel>> {
+        Ok(planned)
+    }
+    async fn read(
+        &self,
+        _: &Store,
+        state: MismatchedModel,
+        _: &mut Private,
+    ) -> Result<Option<MismatchedModel>, Diagnostics> {
+        Ok(Some(state))
+    }
+    async fn update(
+        &self,
+        _: &Store,
+        _: MismatchedModel,
+        planned: MismatchedModel,
+        _: &mut Private,
+    ) -> Result<MismatchedModel, Failure<MismatchedModel>> {
+        Ok(planned)
+    }
+    async fn delete(&self, _: &Store, _: MismatchedModel, _: &Private) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+    async fn import(&self, _: &Store, _: &str) -> Result<MismatchedModel, Diagnostics> {
+        Err(Diagnostic::error("no", "no").into())
+    }
+}
+
+#[test]
+fn a_model_that_disagrees_with_its_schema_is_named() {
+    assert_eq!(
+        Registered::new(Thing).model_problems(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        Registered::new(Mismatched).model_problems(),
+        [
+            "`revision` is in the schema but the model has no field for it",
+            "the model field `colour` is not in the schema",
+        ]
+    );
+}
+
 fn ty() -> Type {
     Thing.schema().ty()
 }

@@ -1,5 +1,6 @@
 //! Every schema the provider serves passes Terraform core's schema rules (and the framework's
-//! own), so that every supported Terraform loads the provider. Terraform 1.0 checked none of
+//! own), so that every supported Terraform loads the provider, and every resource's model has
+//! exactly the schema's attributes and blocks. Terraform 1.0 checked none of
 //! them; later versions refuse the whole provider over one broken block.
 
 use mesh_provider::framework::schema_rules::{self, SchemaKind};
@@ -54,6 +55,9 @@ fn every_schema_passes_terraforms_rules() {
             r.schema(),
             &mut problems,
         );
+        for problem in r.model_problems() {
+            problems.push(format!("{}: {problem}", r.type_name()));
+        }
     }
     assert!(
         problems.is_empty(),

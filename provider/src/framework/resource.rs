@@ -226,6 +226,8 @@ pub trait DynResource<C>: Send + Sync {
     fn type_name(&self) -> &'static str;
     /// Schema (computed once).
     fn schema(&self) -> &Schema;
+    /// Where the typed model and the schema disagree (see [`Registered::model_problems`]).
+    fn model_problems(&self) -> Vec<String>;
     /// Validates a configuration.
     fn validate(&self, config: &Value) -> Diagnostics;
     /// Plans a change.
@@ -274,6 +276,39 @@ impl<R: Resource> Registered<R> {
             schema,
             ty,
         }
+    }
+
+    /// Where the model and the schema disagree: an attribute or block the model has no field
+    /// for (its value would be dropped), or a field the schema does not have (always null).
+    pub fn model_problems(&self) -> Vec<String> {
+        let Some(fields) = value::struct_fields::<R::Model>() else {
+            return vec!["the model is not a plain struct, so it cannot be checked".into()];
+        };
+        let schema: std::collections::BTreeSet<&str> = self
+            .schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .chain(
+                self.schema
+                    .block
+                    .blocks
+                    .iter()
+                    .map(|b| b.type_name.as_str()),
+            )
+            .collect();
+        let model: std::collections::BTreeSet<&str> = fields.iter().copied().collect();
+        let mut problems: Vec<String> = schema
+            .difference(&model)
+            .map(|name| format!("`{name}` is in the schema but the model has no field for it"))
+            .collect();
+        problems.extend(
+            model
+                .difference(&schema)
+                .map(|name| format!("the model field `{name}` is not in the schema")),
+        );
+        problems
     }
 
     fn decode(&self, value: &Value) -> Result<R::Model, Diagnostics> {
@@ -381,6 +416,10 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn model_problems(&self) -> Vec<String> {
+        Registered::model_problems(self)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -480,6 +480,13 @@ fn schema_problems<C>(
             )));
         }
     }
+    for (name, r) in resources {
+        for problem in r.model_problems() {
+            diags.push(Diagnostic::provider_bug(format!(
+                "the model of {name} does not match its schema: {problem}"
+            )));
+        }
+    }
     diags
 }
 

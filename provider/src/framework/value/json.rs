@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::json::{self as json_text, Json, Strictness};
 use super::ty_json::{type_from_tree, write_type};
 use super::{Number, Type, Value, ValueError};
 use crate::framework::path::PathStep;
+use crate::json::{self as json_text, Json, Strictness};
 
 /// Values nested deeper than this are refused when encoding (decoding is bounded by the JSON
 /// reader's nesting limit).

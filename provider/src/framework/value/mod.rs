@@ -17,7 +17,7 @@ mod ser;
 pub mod ty_json;
 
 pub use attr::Attr;
-pub use de::from_value;
+pub use de::{from_value, struct_fields};
 pub use error::ValueError;
 pub use number::{Number, ParseNumberError};
 pub use ser::to_value;

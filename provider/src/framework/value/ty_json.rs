@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::json::{self as json_text, Json, Strictness};
 use super::{Type, ValueError};
+use crate::json::{self as json_text, Json, Strictness};
 
 impl Type {
     /// Parses cty type JSON.
