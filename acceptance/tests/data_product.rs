@@ -721,6 +721,19 @@ async fn product_call_budgets(tf: &'static Terraform) {
             baseline.len()
         ));
     }
+    // Positive control: the counts are the product's own calls, not an empty log.
+    for (what, calls, op) in [
+        ("create", &create, "glue:CreateTable"),
+        ("create", &create, "s3:PutObject"),
+        ("refresh", &refresh, "glue:GetTable"),
+        ("refresh", &refresh, "s3:GetObject"),
+    ] {
+        assert!(
+            calls.iter().any(|c| c == op),
+            "the proxy saw no {op} during the {what}, so the budget measured nothing:\n{}",
+            calls.join("\n")
+        );
+    }
     assert!(
         over_budget.is_empty(),
         "{}\nbaseline (no-change plan without the product):\n{baseline_report}",

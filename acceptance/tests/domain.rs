@@ -13,6 +13,7 @@ use mesh_acceptance::{terraform_tests, Terraform};
 
 terraform_tests!(
     domain_create_import_destroy,
+    domain_disappears,
     domain_lf_tag_drift_is_planned_and_restored,
     domain_destroy_refused_while_a_product_table_exists,
     domain_uses_an_existing_bucket_and_keeps_it,
@@ -104,6 +105,28 @@ async fn assert_domain_in_aws(emulator: &Emulator, mesh: &Mesh) {
         "LF-tags on database {}",
         mesh.database()
     );
+}
+
+/// The domain's database deleted outside Terraform: the domain is gone from the plan's view, so
+/// it is planned for creation and apply rebuilds it around the bucket that is still there.
+async fn domain_disappears(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let mesh = Mesh::new();
+    mesh.prepare(emulator).await;
+    let ws = Workspace::new(tf, emulator, &mesh.domain_config());
+    ws.apply();
+    emulator
+        .glue()
+        .delete_database()
+        .name(mesh.database())
+        .send()
+        .await
+        .expect("DeleteDatabase out of band");
+    assert_eq!(ws.resource_change_actions(DOMAIN_ADDRESS), ["create"]);
+    ws.apply();
+    assert_domain_in_aws(emulator, &mesh).await;
+    ws.assert_plan_empty();
+    ws.destroy();
 }
 
 async fn domain_create_import_destroy(tf: &'static Terraform) {

@@ -406,6 +406,30 @@ async fn guardrail_scp_plans_its_json_attaches_in_place_repairs_drift_imports_an
     ws2.assert_plan_empty();
     ws2.tf_ok(&["state", "rm", "mesh_guardrail.g"]);
 
+    // Deleted outside Terraform (detached, then deleted): planned for creation, recreated.
+    for target in [&ou, &member] {
+        orgs.detach_policy()
+            .policy_id(&id)
+            .target_id(target)
+            .send()
+            .await
+            .expect("DetachPolicy");
+    }
+    orgs.delete_policy()
+        .policy_id(&id)
+        .send()
+        .await
+        .expect("DeletePolicy");
+    assert_eq!(ws.resource_change_actions("mesh_guardrail.g"), ["create"]);
+    ws.apply();
+    let id = ws.state_resource("mesh_guardrail.g").expect("in state")["policy_id"]
+        .as_str()
+        .expect("policy id")
+        .to_string();
+    assert_eq!(policy_content(&orgs, &id).await, Some(policy_json.clone()));
+    assert_eq!(policy_targets(&orgs, &id).await, set(&[&ou, &member]));
+    ws.assert_plan_empty();
+
     // Removing a target detaches it in place.
     ws.write_main(&guardrail_hcl(&account, &name, &[&ou]));
     assert_eq!(ws.resource_change_actions("mesh_guardrail.g"), ["update"]);

@@ -17,6 +17,7 @@ terraform_tests!(
     tag_grant_lifecycle,
     tag_grant_change_failing_part_way_tracks_every_grant,
     tag_grant_drift_is_restored,
+    tag_grant_disappears,
     tag_grant_unknown_key_or_value_fails_plan,
     tag_grant_validation,
     twenty_tag_grants_in_parallel,
@@ -349,6 +350,43 @@ async fn tag_grant_change_failing_part_way_tracks_every_grant(tf: &'static Terra
     proxy.clear_faults();
     ws.destroy();
     assert_eq!(grants_of(emulator, &principals).await, vec![]);
+}
+
+/// Both policy grants revoked outside Terraform: planned for creation, granted again.
+async fn tag_grant_disappears(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let domain = unique_name("domain");
+    create_tag(emulator, &domain, &["commerce"]).await;
+    let who = role(&unique_name("Analytics"));
+    let principals = [who.clone()];
+    let expr: &[(&str, &[&str])] = &[(&domain, &["commerce"])];
+    let ws = Workspace::new(tf, emulator, &tag_grant_config(&who, expr));
+    ws.apply();
+    let granted = grants_of(emulator, &principals).await;
+    assert_eq!(granted.len(), 2, "{granted:#?}");
+    let lf = emulator.lakeformation();
+    for (kind, permissions) in [
+        (ResourceType::Database, vec![Permission::Describe]),
+        (
+            ResourceType::Table,
+            vec![Permission::Select, Permission::Describe],
+        ),
+    ] {
+        lf.revoke_permissions()
+            .catalog_id(ACCOUNT_ID)
+            .principal(principal(&who))
+            .resource(policy(kind, expr))
+            .set_permissions(Some(permissions))
+            .send()
+            .await
+            .expect("RevokePermissions out of band");
+    }
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
+    assert_eq!(ws.resource_change_actions(TAG_GRANT), ["create"]);
+    ws.apply();
+    assert_eq!(grants_of(emulator, &principals).await, granted);
+    ws.assert_plan_empty();
+    ws.destroy();
 }
 
 async fn tag_grant_drift_is_restored(tf: &'static Terraform) {
