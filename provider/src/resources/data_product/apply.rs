@@ -1,0 +1,170 @@
+//! What create, update and delete do besides the registry: the contract document, LF-tags, the
+//! table, and undoing a create that failed part-way.
+
+use super::*;
+
+impl DataProduct {
+    pub(super) async fn put_contract(
+        &self,
+        client: &Clients,
+        spec: &Spec,
+        home: &Home,
+        reg: &Registered,
+    ) -> Result<String, Diagnostics> {
+        let body = self.contract(spec, home, reg).to_json();
+        let sha = Contract::sha256_hex(&body);
+        client
+            .call(Service::S3, "PutObject", || {
+                client
+                    .s3()
+                    .put_object()
+                    .bucket(&home.bucket)
+                    .key(spec.metadata_key())
+                    .content_type("application/json")
+                    .body(body.clone().into())
+                    .send()
+            })
+            .await
+            .map_err(|e| {
+                aws_diag(
+                    format!(
+                        "Cannot write the contract document {}",
+                        contract_uri(&home.bucket, spec)
+                    ),
+                    &e,
+                )
+            })?;
+        Ok(sha)
+    }
+
+    /// Attaches the table's tags and each distinct column tag set (one call per set),
+    /// concurrently.
+    pub(super) async fn tag_new(
+        &self,
+        client: &Clients,
+        spec: &Spec,
+        home: &Home,
+    ) -> Result<(), Diagnostics> {
+        let what = format!("table {}.{}", spec.database(), spec.name);
+        let mut groups: BTreeMap<BTreeMap<String, String>, Vec<String>> = BTreeMap::new();
+        for (c, tags) in spec.columns.iter().zip(&spec.column_tags) {
+            if !tags.is_empty() {
+                groups.entry(tags.clone()).or_default().push(c.name.clone());
+            }
+        }
+        let mut jobs = vec![(
+            table_resource(&home.catalog_id, &spec.database(), &spec.name)?,
+            spec.table_tags.clone(),
+            what.clone(),
+        )];
+        for (tags, names) in groups {
+            let w = format!("columns {} of {what}", names.join(", "));
+            jobs.push((
+                columns_resource(&home.catalog_id, &spec.database(), &spec.name, names)?,
+                tags,
+                w,
+            ));
+        }
+        let none = BTreeMap::new();
+        let calls = jobs.iter().map(|(resource, tags, w)| {
+            ontology::retag(client, resource, &home.catalog_id, &none, tags, w)
+        });
+        let mut diags = Diagnostics::new();
+        for r in futures::future::join_all(calls).await {
+            if let Err(d) = r {
+                diags.extend(d);
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Undoes a create that failed part-way. Returns what could not be undone.
+    pub(super) async fn undo(
+        &self,
+        client: &Clients,
+        spec: &Spec,
+        home: Option<&Home>,
+        schema: bool,
+        table: bool,
+    ) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if table {
+            if let Err(d) = self.delete_table(client, spec).await {
+                diags.extend(d);
+            }
+        }
+        if schema {
+            if let Err(d) = self.delete_schema(client, spec).await {
+                diags.extend(d);
+            }
+        }
+        if let Some(home) = home {
+            if let Err(d) = storage::delete_prefix(
+                client,
+                &home.bucket,
+                &format!("{}_metadata/", spec.prefix()),
+            )
+            .await
+            {
+                diags.extend(d);
+            }
+        }
+        diags
+    }
+
+    pub(super) async fn delete_table(
+        &self,
+        client: &Clients,
+        spec: &Spec,
+    ) -> Result<(), Diagnostics> {
+        match client
+            .call(Service::Glue, "DeleteTable", || {
+                client
+                    .glue()
+                    .delete_table()
+                    .database_name(spec.database())
+                    .name(&spec.name)
+                    .send()
+            })
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(aws_diag(
+                format!("Cannot delete table {}.{}", spec.database(), spec.name),
+                &e,
+            )),
+        }
+    }
+
+    /// A create failed: undo what it did; if the undo fails too, save what exists.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn fail(
+        &self,
+        client: &Clients,
+        spec: &Spec,
+        home: Option<&Home>,
+        schema: bool,
+        table: bool,
+        mut diags: Diagnostics,
+        planned: &Model,
+    ) -> Failure<Model> {
+        let left = self.undo(client, spec, home, schema, table).await;
+        if left.is_empty() {
+            return Failure::clean(diags);
+        }
+        diags.extend(left);
+        Failure::partial(
+            Model {
+                id: Attr::Known(format!("{}/{}", spec.domain, spec.name)),
+                database_name: Attr::Known(spec.database()),
+                ..planned.clone()
+            },
+            diags,
+        )
+    }
+}

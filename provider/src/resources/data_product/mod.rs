@@ -1,0 +1,372 @@
+//! `mesh_data_product`: one governed data product: its Glue table under the domain's bucket,
+//! LF-tags on the table and its columns, a schema contract in the Glue Schema Registry with
+//! compatibility checked at plan time, quality rules (DQDL), a freshness SLA, and the
+//! machine-readable contract document consumers and discovery read.
+//!
+//! The Glue Data Quality ruleset itself is carried in the contract document (as a DQDL ruleset)
+//! rather than created with CreateDataQualityRuleset, which the local emulator does not serve.
+
+use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::Owner;
+use super::{aws_diag, known, storage};
+use crate::aws::{Clients, Service};
+use crate::contract::columns::{check_column_name, Column};
+use crate::contract::document::Contract;
+use crate::contract::dqdl;
+use crate::contract::format::Format;
+use crate::contract::glue_type::{self, GlueType};
+use crate::contract::schema::{self as reg, Compatibility, DataFormat};
+use crate::framework::value::{Attr, Value};
+use crate::framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
+    PlanRequest, Private, Resource, Schema, Type, Validator,
+};
+use crate::rules::{self, database_name};
+use async_trait::async_trait;
+use aws_sdk_glue::types::{
+    Column as GlueColumn, SchemaId, SerDeInfo, StorageDescriptor, TableInput,
+};
+use aws_sdk_lakeformation::types::{
+    Resource as LfResource, TableResource, TableWithColumnsResource,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+
+mod apply;
+mod find;
+mod model;
+mod plan;
+mod registry;
+mod spec;
+
+use model::*;
+pub use model::{ColumnBlock, DataProduct, Model, PartitionKey, SchemaContract, Sla};
+use plan::{DRIFT_CONTRACT, DRIFT_SCHEMA, UNVERIFIED_TAGS};
+use spec::*;
+
+#[async_trait]
+impl Resource for DataProduct {
+    type Model = Model;
+    type Client = Clients;
+
+    fn type_name(&self) -> &'static str {
+        "mesh_data_product"
+    }
+
+    fn schema(&self) -> Schema {
+        model::schema()
+    }
+
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        model::validate(config, diags)
+    }
+
+    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+        self.plan(client, req).await
+    }
+
+    async fn create(
+        &self,
+        client: &Clients,
+        planned: Model,
+        private: &mut Private,
+    ) -> Result<Model, Failure<Model>> {
+        let spec = Spec::from(&planned).map_err(Failure::clean)?;
+        let verify = private.0.remove(UNVERIFIED_TAGS).is_some();
+        let checks = async {
+            // The plan verified the tags unless it said otherwise; some implementations accept
+            // undefined keys, so what the plan could not verify is checked now.
+            if verify {
+                let ontology = Ontology::load(client)
+                    .await
+                    .map_err(|e| aws_diag("Cannot list LF-tags", &e))?;
+                let problems = ontology.check(&Self::tag_uses(&planned), true);
+                if problems.has_errors() {
+                    return Err(problems);
+                }
+            }
+            self.home(client, &spec.domain).await
+        };
+        let (home, schema) = futures::join!(checks, self.adopt_or_create_schema(client, &spec));
+        let (reg, schema_created) = match schema {
+            Ok(s) => s,
+            Err(d) => {
+                let mut diags = d;
+                if let Err(more) = home {
+                    diags.extend(more);
+                }
+                return Err(Failure::clean(diags));
+            }
+        };
+        let home = match home {
+            Ok(h) => h,
+            Err(diags) => {
+                return Err(self
+                    .fail(client, &spec, None, schema_created, false, diags, &planned)
+                    .await)
+            }
+        };
+        let input = match self.table_input(&spec, &home, &reg) {
+            Ok(i) => i,
+            Err(diags) => {
+                return Err(self
+                    .fail(
+                        client,
+                        &spec,
+                        Some(&home),
+                        schema_created,
+                        false,
+                        diags,
+                        &planned,
+                    )
+                    .await)
+            }
+        };
+        let created = client
+            .call(Service::Glue, "CreateTable", || {
+                client
+                    .glue()
+                    .create_table()
+                    .database_name(spec.database())
+                    .table_input(input.clone())
+                    .send()
+            })
+            .await;
+        if let Err(e) = created {
+            let diags = aws_diag(
+                format!("Cannot create table {}.{}", spec.database(), spec.name),
+                &e,
+            );
+            return Err(self
+                .fail(
+                    client,
+                    &spec,
+                    Some(&home),
+                    schema_created,
+                    false,
+                    diags,
+                    &planned,
+                )
+                .await);
+        }
+        let (tagged, contract) = futures::join!(
+            self.tag_new(client, &spec, &home),
+            self.put_contract(client, &spec, &home, &reg)
+        );
+        let sha = match (tagged, contract) {
+            (Ok(()), Ok(sha)) => sha,
+            (t, c) => {
+                let mut diags = Diagnostics::new();
+                for d in [t.err(), c.err()].into_iter().flatten() {
+                    diags.extend(d);
+                }
+                return Err(self
+                    .fail(
+                        client,
+                        &spec,
+                        Some(&home),
+                        schema_created,
+                        true,
+                        diags,
+                        &planned,
+                    )
+                    .await);
+            }
+        };
+        Ok(self.state(&spec, &home, &reg, sha, &planned))
+    }
+
+    async fn read(
+        &self,
+        client: &Clients,
+        state: Model,
+        private: &mut Private,
+    ) -> Result<Option<Model>, Diagnostics> {
+        self.read_product(client, state, private).await
+    }
+
+    async fn update(
+        &self,
+        client: &Clients,
+        prior: Model,
+        planned: Model,
+        private: &mut Private,
+    ) -> Result<Model, Failure<Model>> {
+        let before = Spec::from(&prior).map_err(Failure::clean)?;
+        let after = Spec::from(&planned).map_err(Failure::clean)?;
+        let keep = |d: Diagnostics| Failure::partial(prior.clone(), d);
+        let home = self.home(client, &after.domain).await.map_err(keep)?;
+        if private.0.remove(UNVERIFIED_TAGS).is_some() {
+            let ontology = Ontology::load(client)
+                .await
+                .map_err(|e| keep(aws_diag("Cannot list LF-tags", &e)))?;
+            let problems = ontology.check(&Self::tag_uses(&planned), true);
+            if problems.has_errors() {
+                return Err(keep(problems));
+            }
+        }
+        let mut reg = Registered {
+            arn: prior.schema_arn.known().cloned().unwrap_or_default(),
+            version: prior.schema_version_number.known().copied().unwrap_or(1),
+        };
+        if private.0.contains_key(DRIFT_SCHEMA) {
+            let (r, _) = self
+                .adopt_or_create_schema(client, &after)
+                .await
+                .map_err(keep)?;
+            reg = r;
+        } else if !before.same_schema(&after) {
+            reg.version = self.register_version(client, &after).await.map_err(keep)?;
+        }
+        if before.compatibility != after.compatibility {
+            client
+                .call(Service::Glue, "UpdateSchema", || {
+                    client
+                        .glue()
+                        .update_schema()
+                        .schema_id(Self::schema_id(&after))
+                        .compatibility(aws_sdk_glue::types::Compatibility::from(
+                            after.compatibility.as_str(),
+                        ))
+                        .send()
+                })
+                .await
+                .map_err(|e| {
+                    keep(aws_diag(
+                        format!("Cannot change the compatibility of {}", after.schema_name()),
+                        &e,
+                    ))
+                })?;
+        }
+        let input = self.table_input(&after, &home, &reg).map_err(keep)?;
+        client
+            .call(Service::Glue, "UpdateTable", || {
+                client
+                    .glue()
+                    .update_table()
+                    .database_name(after.database())
+                    .table_input(input.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| {
+                keep(aws_diag(
+                    format!("Cannot update table {}.{}", after.database(), after.name),
+                    &e,
+                ))
+            })?;
+        // The prior state may show the domain tag absent: retag from what it says.
+        let current = ontology::attached(&prior.lf_tags, &before.domain);
+        let what = format!("table {}.{}", after.database(), after.name);
+        let table =
+            table_resource(&home.catalog_id, &after.database(), &after.name).map_err(keep)?;
+        ontology::retag(
+            client,
+            &table,
+            &home.catalog_id,
+            &current,
+            &after.table_tags,
+            &what,
+        )
+        .await
+        .map_err(keep)?;
+        // Columns: one call per distinct (before, after) tag change.
+        let prior_tags: BTreeMap<String, BTreeMap<String, String>> = prior
+            .column
+            .known()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some((
+                    c.name.known()?.clone(),
+                    c.lf_tags.known().cloned().unwrap_or_default(),
+                ))
+            })
+            .collect();
+        let mut groups: BTreeMap<
+            (BTreeMap<String, String>, BTreeMap<String, String>),
+            Vec<String>,
+        > = BTreeMap::new();
+        for (c, tags) in after.columns.iter().zip(&after.column_tags) {
+            let was = prior_tags.get(&c.name).cloned().unwrap_or_default();
+            if &was != tags {
+                groups
+                    .entry((was, tags.clone()))
+                    .or_default()
+                    .push(c.name.clone());
+            }
+        }
+        for ((was, now), names) in groups {
+            let res = columns_resource(
+                &home.catalog_id,
+                &after.database(),
+                &after.name,
+                names.clone(),
+            )
+            .map_err(keep)?;
+            ontology::retag(
+                client,
+                &res,
+                &home.catalog_id,
+                &was,
+                &now,
+                &format!("columns {} of {what}", names.join(", ")),
+            )
+            .await
+            .map_err(keep)?;
+        }
+        let sha = self
+            .put_contract(client, &after, &home, &reg)
+            .await
+            .map_err(keep)?;
+        private.0.remove(DRIFT_CONTRACT);
+        private.0.remove(DRIFT_SCHEMA);
+        Ok(self.state(&after, &home, &reg, sha, &planned))
+    }
+
+    async fn delete(
+        &self,
+        client: &Clients,
+        state: Model,
+        _private: &Private,
+    ) -> Result<(), Diagnostics> {
+        let spec = Spec::from(&state)?;
+        let bucket = state
+            .location
+            .known()
+            .and_then(|l| l.strip_prefix("s3://"))
+            .and_then(|l| l.split('/').next())
+            .map(str::to_string);
+        let metadata = async {
+            match &bucket {
+                Some(b) => {
+                    storage::delete_prefix(client, b, &format!("{}_metadata/", spec.prefix())).await
+                }
+                None => Ok(()),
+            }
+        };
+        let (t, s, m) = futures::join!(
+            self.delete_table(client, &spec),
+            self.delete_schema(client, &spec),
+            metadata
+        );
+        let mut diags = Diagnostics::new();
+        for r in [t, s, m] {
+            if let Err(d) = r {
+                diags.extend(d);
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        if let (true, Some(b)) = (spec.force_destroy, &bucket) {
+            storage::delete_prefix(client, b, &spec.prefix()).await?;
+        }
+        Ok(())
+    }
+
+    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+        self.import_product(client, id).await
+    }
+}

@@ -1,0 +1,413 @@
+//! What the user declared, parsed once ([`Spec`]), where the product lives ([`Home`]), and what
+//! the declaration expands to: the Glue table input, the contract document, the state.
+
+use super::*;
+
+// Table parameters where the product keeps what read and import need.
+pub(super) const P_DOMAIN: &str = "mesh:domain";
+pub(super) const P_TEAM: &str = "mesh:owner_team";
+pub(super) const P_EMAIL: &str = "mesh:owner_email";
+pub(super) const P_FRESHNESS: &str = "mesh:freshness_minutes";
+pub(super) const P_REGISTRY: &str = "mesh:schema_registry";
+pub(super) const P_SCHEMA_ARN: &str = "mesh:schema_arn";
+pub(super) const P_SCHEMA_VERSION: &str = "mesh:schema_version";
+pub(super) const P_DATA_FORMAT: &str = "mesh:schema_data_format";
+pub(super) const P_CONTRACT: &str = "mesh:contract_uri";
+pub(super) const P_RULES: &str = "mesh:quality_rules";
+// Column parameter: Glue has no nullability of its own.
+pub(super) const C_NULLABLE: &str = "mesh:nullable";
+
+/// A model's content, parsed once and known: what every operation works from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Spec {
+    pub(super) domain: String,
+    pub(super) name: String,
+    pub(super) description: Option<String>,
+    pub(super) owner: Option<(String, String)>,
+    pub(super) format: Format,
+    pub(super) columns: Vec<Column>,
+    pub(super) column_tags: Vec<BTreeMap<String, String>>,
+    pub(super) partition_keys: Vec<Column>,
+    pub(super) table_tags: BTreeMap<String, String>,
+    pub(super) registry: String,
+    pub(super) compatibility: Compatibility,
+    pub(super) data_format: DataFormat,
+    pub(super) rules: Vec<String>,
+    pub(super) freshness: Option<i64>,
+    pub(super) force_destroy: bool,
+}
+
+pub(super) fn parse_type(ty: &str) -> Result<GlueType, Diagnostics> {
+    glue_type::parse(ty).map_err(|e| {
+        Diagnostic::provider_bug(format!(
+            "type {ty:?} passed validation but does not parse: {e}"
+        ))
+        .into()
+    })
+}
+
+impl Spec {
+    pub(super) fn from(m: &Model) -> Result<Self, Diagnostics> {
+        let bug = |what: &str| {
+            Diagnostics::from(Diagnostic::provider_bug(format!(
+                "{what} passed validation but is invalid"
+            )))
+        };
+        let mut columns = Vec::new();
+        let mut column_tags = Vec::new();
+        for c in known(&m.column, "column")? {
+            columns.push(Column {
+                name: known(&c.name, "column.name")?.clone(),
+                ty: parse_type(known(&c.ty, "column.type")?)?,
+                comment: c.comment.known().cloned(),
+                nullable: c.nullable.known().copied().unwrap_or(true),
+            });
+            column_tags.push(c.lf_tags.known().cloned().unwrap_or_default());
+        }
+        let mut partition_keys = Vec::new();
+        for p in m.partition_key.known().into_iter().flatten() {
+            partition_keys.push(Column {
+                name: known(&p.name, "partition_key.name")?.clone(),
+                ty: parse_type(known(&p.ty, "partition_key.type")?)?,
+                comment: p.comment.known().cloned(),
+                nullable: false,
+            });
+        }
+        let contract = known(&m.schema_contract, "schema_contract")?;
+        let domain = known(&m.domain, "domain")?.clone();
+        let table_tags = ontology::declared(&m.lf_tags, &domain);
+        Ok(Self {
+            name: known(&m.name, "name")?.clone(),
+            description: m.description.known().cloned(),
+            owner: m
+                .owner
+                .known()
+                .and_then(|o| Some((o.team.known()?.clone(), o.email.known()?.clone()))),
+            format: Format::from_str(m.format.known().map(String::as_str).unwrap_or("parquet"))
+                .map_err(|_| bug("format"))?,
+            columns,
+            column_tags,
+            partition_keys,
+            table_tags,
+            registry: known(&contract.registry, "schema_contract.registry")?.clone(),
+            compatibility: Compatibility::from_str(
+                contract
+                    .compatibility
+                    .known()
+                    .map(String::as_str)
+                    .unwrap_or("BACKWARD"),
+            )
+            .map_err(|_| bug("compatibility"))?,
+            data_format: DataFormat::from_str(
+                contract
+                    .data_format
+                    .known()
+                    .map(String::as_str)
+                    .unwrap_or("AVRO"),
+            )
+            .map_err(|_| bug("data_format"))?,
+            rules: m.quality_rules.known().cloned().unwrap_or_default(),
+            freshness: m
+                .sla
+                .known()
+                .and_then(|s| s.freshness_minutes.known().copied()),
+            force_destroy: m.force_destroy.known().copied().unwrap_or(false),
+            domain,
+        })
+    }
+
+    pub(super) fn database(&self) -> String {
+        database_name(&self.domain)
+    }
+
+    pub(super) fn schema_name(&self) -> String {
+        format!("{}.{}", self.domain, self.name)
+    }
+
+    pub(super) fn prefix(&self) -> String {
+        format!("products/{}/", self.name)
+    }
+
+    pub(super) fn metadata_key(&self) -> String {
+        format!("{}_metadata/product.json", self.prefix())
+    }
+
+    pub(super) fn definition(&self) -> String {
+        reg::definition(
+            self.data_format,
+            &self.name,
+            &format!("mesh.{}", self.domain),
+            &self.columns,
+        )
+    }
+
+    /// Everything that shapes the registered schema.
+    pub(super) fn same_schema(&self, other: &Spec) -> bool {
+        self.columns == other.columns && self.data_format == other.data_format
+    }
+}
+
+/// Where a product lives, learned from its domain.
+#[derive(Debug, Clone)]
+pub(super) struct Home {
+    pub(super) bucket: String,
+    pub(super) region: String,
+    pub(super) catalog_id: String,
+    pub(super) owner: (String, String),
+}
+
+/// The registry schema as created or found.
+#[derive(Debug, Clone)]
+pub(super) struct Registered {
+    pub(super) arn: String,
+    pub(super) version: i64,
+}
+
+pub(super) fn table_resource(
+    catalog_id: &str,
+    database: &str,
+    name: &str,
+) -> Result<LfResource, Diagnostics> {
+    let t = TableResource::builder()
+        .catalog_id(catalog_id)
+        .database_name(database)
+        .name(name)
+        .build()
+        .map_err(|e| Diagnostics::from(Diagnostic::provider_bug(e)))?;
+    Ok(LfResource::builder().table(t).build())
+}
+
+pub(super) fn columns_resource(
+    catalog_id: &str,
+    database: &str,
+    name: &str,
+    columns: Vec<String>,
+) -> Result<LfResource, Diagnostics> {
+    let t = TableWithColumnsResource::builder()
+        .catalog_id(catalog_id)
+        .database_name(database)
+        .name(name)
+        .set_column_names(Some(columns))
+        .build()
+        .map_err(|e| Diagnostics::from(Diagnostic::provider_bug(e)))?;
+    Ok(LfResource::builder().table_with_columns(t).build())
+}
+
+pub(super) fn glue_column(c: &Column) -> Result<GlueColumn, Diagnostics> {
+    GlueColumn::builder()
+        .name(&c.name)
+        .r#type(c.ty.to_string())
+        .set_comment(c.comment.clone())
+        .parameters(C_NULLABLE, c.nullable.to_string())
+        .build()
+        .map_err(|e| Diagnostic::provider_bug(e).into())
+}
+
+pub(super) fn location(bucket: &str, spec: &Spec) -> String {
+    format!("s3://{bucket}/{}", spec.prefix())
+}
+
+pub(super) fn contract_uri(bucket: &str, spec: &Spec) -> String {
+    format!("s3://{bucket}/{}", spec.metadata_key())
+}
+
+pub(super) fn table_arn(home: &Home, spec: &Spec) -> String {
+    format!(
+        "arn:aws:glue:{}:{}:table/{}/{}",
+        home.region,
+        home.catalog_id,
+        spec.database(),
+        spec.name
+    )
+}
+
+impl DataProduct {
+    pub(super) fn contract(&self, spec: &Spec, home: &Home, reg: &Registered) -> Contract {
+        let owner = spec.owner.clone().unwrap_or_else(|| home.owner.clone());
+        Contract {
+            domain: spec.domain.clone(),
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            owner_team: Some(owner.0),
+            owner_email: Some(owner.1),
+            columns: spec
+                .columns
+                .iter()
+                .cloned()
+                .zip(spec.column_tags.iter().cloned())
+                .collect(),
+            partition_keys: spec.partition_keys.clone(),
+            format: spec.format.as_str().to_string(),
+            location: location(&home.bucket, spec),
+            table_tags: spec.table_tags.clone(),
+            compatibility: spec.compatibility.as_str().to_string(),
+            data_format: spec.data_format.as_str().to_string(),
+            schema_arn: Some(reg.arn.clone()),
+            schema_version: Some(reg.version),
+            quality_rules: spec.rules.clone(),
+            freshness_minutes: spec.freshness,
+        }
+    }
+
+    /// The contract document `model` publishes, when its values are all known: what S3 must
+    /// hold. `owner` is the effective owner the table records (the domain's by default).
+    pub(super) fn expected_contract(
+        &self,
+        model: &Model,
+        owner: (String, String),
+    ) -> Result<Option<Vec<u8>>, Diagnostics> {
+        let bucket = model
+            .location
+            .known()
+            .and_then(|l| l.strip_prefix("s3://"))
+            .and_then(|l| l.split('/').next());
+        let (Some(bucket), Some(arn), Some(version)) = (
+            bucket,
+            model.schema_arn.known(),
+            model.schema_version_number.known(),
+        ) else {
+            return Ok(None);
+        };
+        let spec = Spec::from(model)?;
+        let home = Home {
+            bucket: bucket.to_string(),
+            region: String::new(),
+            catalog_id: String::new(),
+            owner,
+        };
+        let reg = Registered {
+            arn: arn.clone(),
+            version: *version,
+        };
+        Ok(Some(self.contract(&spec, &home, &reg).to_json()))
+    }
+
+    pub(super) fn table_input(
+        &self,
+        spec: &Spec,
+        home: &Home,
+        reg: &Registered,
+    ) -> Result<TableInput, Diagnostics> {
+        let storage = spec.format.storage();
+        let owner = spec.owner.clone().unwrap_or_else(|| home.owner.clone());
+        let mut params: HashMap<String, String> = HashMap::from([
+            (
+                "classification".to_string(),
+                storage.classification.to_string(),
+            ),
+            (P_DOMAIN.to_string(), spec.domain.clone()),
+            (P_TEAM.to_string(), owner.0),
+            (P_EMAIL.to_string(), owner.1),
+            (P_REGISTRY.to_string(), spec.registry.clone()),
+            (P_SCHEMA_ARN.to_string(), reg.arn.clone()),
+            (P_SCHEMA_VERSION.to_string(), reg.version.to_string()),
+            (
+                P_DATA_FORMAT.to_string(),
+                spec.data_format.as_str().to_string(),
+            ),
+            (P_CONTRACT.to_string(), contract_uri(&home.bucket, spec)),
+        ]);
+        if let Some(f) = spec.freshness {
+            params.insert(P_FRESHNESS.to_string(), f.to_string());
+        }
+        if !spec.rules.is_empty() {
+            params.insert(
+                P_RULES.to_string(),
+                serde_json::to_string(&spec.rules).unwrap_or_default(),
+            );
+        }
+        let serde = SerDeInfo::builder()
+            .serialization_library(storage.serde_library)
+            .set_parameters(Some(
+                storage
+                    .serde_parameters
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ))
+            .build();
+        let sd = StorageDescriptor::builder()
+            .set_columns(Some(
+                spec.columns
+                    .iter()
+                    .map(glue_column)
+                    .collect::<Result<_, _>>()?,
+            ))
+            .location(location(&home.bucket, spec))
+            .input_format(storage.input_format)
+            .output_format(storage.output_format)
+            .serde_info(serde)
+            .build();
+        TableInput::builder()
+            .name(&spec.name)
+            .set_description(spec.description.clone())
+            .table_type("EXTERNAL_TABLE")
+            .storage_descriptor(sd)
+            .set_partition_keys(Some(
+                spec.partition_keys
+                    .iter()
+                    .map(glue_column)
+                    .collect::<Result<_, _>>()?,
+            ))
+            .set_parameters(Some(params))
+            .build()
+            .map_err(|e| Diagnostic::provider_bug(e).into())
+    }
+
+    pub(super) fn state(
+        &self,
+        spec: &Spec,
+        home: &Home,
+        reg: &Registered,
+        sha: String,
+        planned: &Model,
+    ) -> Model {
+        Model {
+            id: Attr::Known(format!("{}/{}", spec.domain, spec.name)),
+            database_name: Attr::Known(spec.database()),
+            table_arn: Attr::Known(table_arn(home, spec)),
+            location: Attr::Known(location(&home.bucket, spec)),
+            schema_arn: Attr::Known(reg.arn.clone()),
+            schema_version_number: Attr::Known(reg.version),
+            contract_uri: Attr::Known(contract_uri(&home.bucket, spec)),
+            contract_sha256: Attr::Known(sha),
+            ..planned.clone()
+        }
+    }
+
+    pub(super) fn tag_uses(m: &Model) -> Vec<TagUse> {
+        let mut uses = Vec::new();
+        if let Attr::Known(d) = &m.domain {
+            uses.push(TagUse {
+                path: AttributePath::attr("domain"),
+                key: DOMAIN_TAG.into(),
+                value: d.clone(),
+            });
+        }
+        if let Attr::Known(tags) = &m.lf_tags {
+            for (k, v) in tags {
+                uses.push(TagUse {
+                    path: AttributePath::attr("lf_tags").then_key(k.clone()),
+                    key: k.clone(),
+                    value: v.clone(),
+                });
+            }
+        }
+        for (i, c) in m.column.known().into_iter().flatten().enumerate() {
+            if let Attr::Known(tags) = &c.lf_tags {
+                for (k, v) in tags {
+                    let path = AttributePath::attr("column")
+                        .then_index(i)
+                        .then_attr("lf_tags")
+                        .then_key(k.clone());
+                    uses.push(TagUse {
+                        path,
+                        key: k.clone(),
+                        value: v.clone(),
+                    });
+                }
+            }
+        }
+        uses
+    }
+}
