@@ -124,6 +124,31 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// The not-found idiom, written once: an AWS result whose "does not exist" is an answer, not an
+/// error.
+pub trait Found<T> {
+    /// `Ok(Some(value))`, `Ok(None)` when the object does not exist, or the error.
+    fn found(self) -> Result<Option<T>, AwsError>;
+
+    /// `Ok(())` also when the object does not exist: for deletes, where gone is done.
+    fn or_gone(self) -> Result<(), AwsError>
+    where
+        Self: Sized,
+    {
+        self.found().map(|_| ())
+    }
+}
+
+impl<T> Found<T> for Result<T, AwsError> {
+    fn found(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 fn describe_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -210,5 +235,34 @@ fn classify<E>(
         Some(s) if s >= 500 => ErrorKind::ServiceFailure,
         Some(404) => ErrorKind::NotFound,
         _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(kind: ErrorKind) -> AwsError {
+        AwsError {
+            service: "glue",
+            operation: "GetTable",
+            code: None,
+            message: String::new(),
+            status: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn found_turns_not_found_into_none_and_keeps_other_errors() {
+        assert_eq!(Ok::<_, AwsError>(3).found().unwrap(), Some(3));
+        assert_eq!(
+            Err::<i32, _>(error(ErrorKind::NotFound)).found().unwrap(),
+            None
+        );
+        let denied = Err::<i32, _>(error(ErrorKind::AccessDenied)).found();
+        assert_eq!(denied.unwrap_err().kind, ErrorKind::AccessDenied);
+        assert!(Err::<i32, _>(error(ErrorKind::NotFound)).or_gone().is_ok());
+        assert!(Err::<i32, _>(error(ErrorKind::Throttled)).or_gone().is_err());
     }
 }

@@ -8,7 +8,7 @@ mod error;
 mod retry;
 mod web_identity;
 
-pub use error::{AwsError, ErrorKind};
+pub use error::{AwsError, ErrorKind, Found};
 pub use retry::{RetryPolicy, DEFAULT_MAX_RETRIES};
 pub use web_identity::{
     Secret, WebIdentity, WebIdentityConfig, WebIdentityCredentials, WebIdentityToken,

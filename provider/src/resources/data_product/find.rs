@@ -1,6 +1,32 @@
-//! Reading a product back: its domain's home, the product as AWS holds it, and import.
+//! Reading a product back: its domain's home, the product as AWS holds it ([`Found`]), and
+//! import.
 
 use super::*;
+use crate::aws::Found as _;
+
+/// A product as AWS holds it.
+#[derive(Debug, Clone)]
+pub(super) struct Found {
+    /// The Glue table.
+    pub(super) table: aws_sdk_glue::types::Table,
+    /// LF-tags on the table.
+    pub(super) table_tags: BTreeMap<String, String>,
+    /// LF-tags on each column that has any.
+    pub(super) column_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// The registry schema; `None` when it is gone.
+    pub(super) schema: Option<FoundSchema>,
+    /// The contract document's bytes; `None` when it is gone.
+    pub(super) document: Option<Vec<u8>>,
+}
+
+/// What the registry says of the product's schema.
+#[derive(Debug, Clone, Default)]
+pub(super) struct FoundSchema {
+    pub(super) arn: Option<String>,
+    pub(super) latest_version: Option<i64>,
+    pub(super) compatibility: Option<String>,
+    pub(super) data_format: Option<String>,
+}
 
 impl DataProduct {
     pub(super) async fn home(&self, client: &Clients, domain: &str) -> Result<Home, Diagnostics> {
@@ -50,26 +76,22 @@ impl DataProduct {
         })
     }
 
-    pub(super) async fn read_product(
+    /// The product as AWS holds it, everything read needs, fetched concurrently: the one place
+    /// that decides whether the product exists (`None`: its table is gone). A missing registry
+    /// schema or contract document is not a missing product: [`Found`] says so and the plan
+    /// repairs them.
+    pub(super) async fn find(
         &self,
         client: &Clients,
-        state: Model,
-        private: &mut Private,
-    ) -> Result<Option<Model>, Diagnostics> {
-        let spec = Spec::from(&state)?;
-        let catalog_id = state
-            .table_arn
-            .known()
-            .and_then(|a| a.split(':').nth(4))
-            .unwrap_or_default()
-            .to_string();
-        let bucket = state
-            .location
-            .known()
-            .and_then(|l| l.strip_prefix("s3://"))
-            .and_then(|l| l.split('/').next())
-            .unwrap_or_default()
-            .to_string();
+        spec: &Spec,
+        bucket: &str,
+    ) -> Result<Option<Found>, Diagnostics> {
+        // Products live in the caller's catalog, beside their domain's database.
+        let catalog_id = client
+            .account_id()
+            .await
+            .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
+        let what = format!("{}.{}", spec.database(), spec.name);
         let table = client.call(Service::Glue, "GetTable", || {
             client
                 .glue()
@@ -103,255 +125,80 @@ impl DataProduct {
             client
                 .glue()
                 .get_schema()
-                .schema_id(Self::schema_id(&spec))
+                .schema_id(Self::schema_id(spec))
                 .send()
         });
-        let object = async {
+        let document = async {
             let out = client
                 .call(Service::S3, "GetObject", || {
                     client
                         .s3()
                         .get_object()
-                        .bucket(&bucket)
+                        .bucket(bucket)
                         .key(spec.metadata_key())
                         .send()
                 })
-                .await;
+                .await
+                .found()
+                .map_err(|e| {
+                    aws_diag(format!("Cannot read the contract document of {what}"), &e)
+                })?;
             match out {
-                Ok(o) => o
+                None => Ok(None),
+                Some(o) => o
                     .body
                     .collect()
                     .await
                     .map(|b| Some(b.into_bytes().to_vec()))
-                    .map_err(|e| e.to_string()),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e.to_string()),
+                    .map_err(|e| {
+                        Diagnostics::from(Diagnostic::error(
+                            format!("Cannot read the contract document of {what}"),
+                            e.to_string(),
+                        ))
+                    }),
             }
         };
-        let (table, table_tags, column_tags, schema, object) =
-            futures::join!(table, table_tags, column_tags, schema, object);
-        let table = match table {
-            Ok(t) => t.table,
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                return Err(aws_diag(
-                    format!("Cannot read table {}.{}", spec.database(), spec.name),
-                    &e,
-                ))
-            }
+        let (table, table_tags, column_tags, schema, document) =
+            futures::join!(table, table_tags, column_tags, schema, document);
+        let Some(table) = table
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read table {what}"), &e))?
+            .and_then(|out| out.table)
+        else {
+            return Ok(None);
         };
-        let Some(table) = table else { return Ok(None) };
-        private.0.remove(DRIFT_CONTRACT);
-        private.0.remove(DRIFT_SCHEMA);
-
-        let mut model = state.clone();
-        let params = table.parameters.clone().unwrap_or_default();
-        let sd = table.storage_descriptor.clone();
-        let to_column = |c: &GlueColumn| {
-            (
-                c.name.clone(),
-                c.r#type.clone().unwrap_or_default(),
-                c.comment.clone(),
-                c.parameters
-                    .as_ref()
-                    .and_then(|p| p.get(C_NULLABLE))
-                    .is_none_or(|v| v != "false"),
-            )
-        };
-        let found_columns: Vec<_> = sd
-            .as_ref()
-            .and_then(|s| s.columns.clone())
+        let table_tags = table_tags
+            .map_err(|e| aws_diag(format!("Cannot read LF-tags of {what}"), &e))?
+            .lf_tags_on_table
+            .unwrap_or_default();
+        let column_tags = column_tags
+            .map_err(|e| aws_diag(format!("Cannot read column LF-tags of {what}"), &e))?
+            .lf_tags_on_columns
             .unwrap_or_default()
-            .iter()
-            .map(to_column)
-            .collect();
-        let column_tag_map: BTreeMap<String, BTreeMap<String, String>> = match column_tags {
-            Ok(out) => out
-                .lf_tags_on_columns
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| {
-                    (
-                        c.name.unwrap_or_default(),
-                        ontology::to_map(c.lf_tags.unwrap_or_default()),
-                    )
-                })
-                .collect(),
-            Err(e) => {
-                return Err(aws_diag(
-                    format!(
-                        "Cannot read column LF-tags of {}.{}",
-                        spec.database(),
-                        spec.name
-                    ),
-                    &e,
-                ))
-            }
-        };
-        let prior_columns: BTreeMap<String, ColumnBlock> = state
-            .column
-            .known()
             .into_iter()
-            .flatten()
-            .filter_map(|c| Some((c.name.known()?.clone(), c.clone())))
-            .collect();
-        model.column = Attr::Known(
-            found_columns
-                .into_iter()
-                .map(|(name, ty, comment, nullable)| {
-                    let tags = column_tag_map.get(&name).cloned().unwrap_or_default();
-                    let prior_tags = prior_columns
-                        .get(&name)
-                        .map(|c| c.lf_tags.clone())
-                        .unwrap_or_default();
-                    // Spelling the user wrote survives when Glue stores the same type canonically.
-                    let prior_ty = prior_columns.get(&name).and_then(|c| c.ty.known().cloned());
-                    let ty = match prior_ty {
-                        Some(p)
-                            if glue_type::parse(&p).ok().map(|t| t.to_string())
-                                == glue_type::parse(&ty).ok().map(|t| t.to_string()) =>
-                        {
-                            p
-                        }
-                        _ => ty,
-                    };
-                    ColumnBlock {
-                        name: Attr::Known(name),
-                        ty: Attr::Known(ty),
-                        comment: comment.into(),
-                        nullable: Attr::Known(nullable),
-                        lf_tags: if tags.is_empty() && prior_tags.is_null() {
-                            Attr::Null
-                        } else {
-                            Attr::Known(tags)
-                        },
-                    }
-                })
-                .collect(),
-        );
-        let prior_keys: BTreeMap<String, String> = state
-            .partition_key
-            .known()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| Some((p.name.known()?.clone(), p.ty.known()?.clone())))
-            .collect();
-        let keys: Vec<PartitionKey> = table
-            .partition_keys
-            .clone()
-            .unwrap_or_default()
-            .iter()
             .map(|c| {
-                let ty = c.r#type.clone().unwrap_or_default();
-                let ty = match prior_keys.get(&c.name) {
-                    Some(p)
-                        if glue_type::parse(p).ok().map(|t| t.to_string())
-                            == glue_type::parse(&ty).ok().map(|t| t.to_string()) =>
-                    {
-                        p.clone()
-                    }
-                    _ => ty,
-                };
-                PartitionKey {
-                    name: Attr::Known(c.name.clone()),
-                    ty: Attr::Known(ty),
-                    comment: c.comment.clone().into(),
-                }
+                (
+                    c.name.unwrap_or_default(),
+                    ontology::to_map(c.lf_tags.unwrap_or_default()),
+                )
             })
             .collect();
-        // A list of blocks is never null in Terraform: no blocks is an empty list.
-        model.partition_key = Attr::Known(keys);
-        model.description = table.description.clone().filter(|d| !d.is_empty()).into();
-        let serde_lib = sd
-            .as_ref()
-            .and_then(|s| s.serde_info.as_ref())
-            .and_then(|s| s.serialization_library.clone());
-        model.format = ["parquet", "orc", "json", "csv", "avro"]
-            .iter()
-            .filter_map(|f| Format::from_str(f).ok())
-            .find(|f| Some(f.storage().serde_library.to_string()) == serde_lib)
-            .map(|f| Attr::Known(f.as_str().to_string()))
-            .unwrap_or(Attr::Known(serde_lib.unwrap_or_default()));
-        if state.owner.is_known() {
-            model.owner = Attr::Known(Owner {
-                team: params.get(P_TEAM).cloned().into(),
-                email: params.get(P_EMAIL).cloned().into(),
+        let schema = schema
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read schema {}", spec.schema_name()), &e))?
+            .map(|s| FoundSchema {
+                arn: s.schema_arn,
+                latest_version: s.latest_schema_version,
+                compatibility: s.compatibility.map(|c| c.as_str().to_string()),
+                data_format: s.data_format.map(|c| c.as_str().to_string()),
             });
-        }
-        model.sla = match params.get(P_FRESHNESS).and_then(|f| f.parse::<i64>().ok()) {
-            Some(f) => Attr::Known(Sla {
-                freshness_minutes: Attr::Known(f),
-            }),
-            None => Attr::Null,
-        };
-        let rules: Vec<String> = params
-            .get(P_RULES)
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default();
-        model.quality_rules = if rules.is_empty() && state.quality_rules.is_null() {
-            Attr::Null
-        } else {
-            Attr::Known(rules)
-        };
-        let table_tags = table_tags.map_err(|e| {
-            aws_diag(
-                format!("Cannot read LF-tags of {}.{}", spec.database(), spec.name),
-                &e,
-            )
-        })?;
-        model.lf_tags = ontology::shown_tags(
-            ontology::to_map(table_tags.lf_tags_on_table.unwrap_or_default()),
-            &spec.domain,
-            &state.lf_tags,
-        );
-        match schema {
-            Ok(s) => {
-                let mut contract = state.schema_contract.known().cloned().unwrap_or_default();
-                contract.compatibility = s.compatibility.map(|c| c.as_str().to_string()).into();
-                contract.data_format = s.data_format.map(|c| c.as_str().to_string()).into();
-                model.schema_contract = Attr::Known(contract);
-                model.schema_arn = s.schema_arn.into();
-                model.schema_version_number = s.latest_schema_version.into();
-            }
-            Err(e) if e.is_not_found() => {
-                private.0.insert(DRIFT_SCHEMA.into(), true.into());
-            }
-            Err(e) => {
-                return Err(aws_diag(
-                    format!("Cannot read schema {}", spec.schema_name()),
-                    &e,
-                ))
-            }
-        }
-        match object {
-            Ok(Some(bytes)) => {
-                // One source of truth: the document must be the one the product as read
-                // publishes. A failed write after the table changed, an edit out of band or an
-                // older document all differ, and the next apply rewrites it. (An import has no
-                // hash to compare with, and needs none.)
-                let owner = (
-                    params.get(P_TEAM).cloned().unwrap_or_default(),
-                    params.get(P_EMAIL).cloned().unwrap_or_default(),
-                );
-                let stale = !private.0.contains_key(DRIFT_SCHEMA)
-                    && self.expected_contract(&model, owner)?.as_deref() != Some(&bytes[..]);
-                if stale {
-                    private.0.insert(DRIFT_CONTRACT.into(), true.into());
-                }
-                model.contract_sha256 = Attr::Known(Contract::sha256_hex(&bytes));
-            }
-            Ok(None) => {
-                private.0.insert(DRIFT_CONTRACT.into(), true.into());
-            }
-            Err(e) => {
-                return Err(Diagnostic::error(
-                    format!("Cannot read the contract document of {}", spec.name),
-                    e,
-                )
-                .into())
-            }
-        }
-        Ok(Some(model))
+        Ok(Some(Found {
+            table,
+            table_tags: ontology::to_map(table_tags),
+            column_tags,
+            schema,
+            document: document?,
+        }))
     }
 
     pub(super) async fn import_product(

@@ -35,6 +35,7 @@ use std::str::FromStr;
 
 mod apply;
 mod find;
+mod flex;
 mod model;
 mod plan;
 mod registry;
@@ -183,7 +184,48 @@ impl Resource for DataProduct {
         state: Model,
         private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
-        self.read_product(client, state, private).await
+        let spec = Spec::from(&state)?;
+        let bucket = state
+            .location
+            .known()
+            .and_then(|l| bucket_of(l))
+            .ok_or_else(|| {
+                Diagnostic::provider_bug(format!(
+                    "the state's location {:?} is not s3://BUCKET/...",
+                    state.location
+                ))
+            })?;
+        let Some(found) = self.find(client, &spec, &bucket).await? else {
+            return Ok(None);
+        };
+        let mut model = flex::flatten(&found, &state);
+        private.0.remove(DRIFT_CONTRACT);
+        private.0.remove(DRIFT_SCHEMA);
+        if found.schema.is_none() {
+            private.0.insert(DRIFT_SCHEMA.into(), true.into());
+        }
+        match &found.document {
+            Some(bytes) => {
+                // One source of truth: the document must be the one the product as read
+                // publishes. A failed write after the table changed, an edit out of band or
+                // an older document all differ, and the next apply rewrites it.
+                let params = found.table.parameters.clone().unwrap_or_default();
+                let owner = (
+                    params.get(P_TEAM).cloned().unwrap_or_default(),
+                    params.get(P_EMAIL).cloned().unwrap_or_default(),
+                );
+                let stale = found.schema.is_some()
+                    && self.expected_contract(&model, owner)?.as_deref() != Some(&bytes[..]);
+                if stale {
+                    private.0.insert(DRIFT_CONTRACT.into(), true.into());
+                }
+                model.contract_sha256 = Attr::Known(Contract::sha256_hex(bytes));
+            }
+            None => {
+                private.0.insert(DRIFT_CONTRACT.into(), true.into());
+            }
+        }
+        Ok(Some(model))
     }
 
     async fn update(

@@ -203,6 +203,12 @@ pub(super) fn glue_column(c: &Column) -> Result<GlueColumn, Diagnostics> {
         .map_err(|e| Diagnostic::provider_bug(e).into())
 }
 
+/// The bucket of an `s3://BUCKET/...` location.
+pub(super) fn bucket_of(location: &str) -> Option<String> {
+    let bucket = location.strip_prefix("s3://")?.split('/').next()?;
+    (!bucket.is_empty()).then(|| bucket.to_string())
+}
+
 pub(super) fn location(bucket: &str, spec: &Spec) -> String {
     format!("s3://{bucket}/{}", spec.prefix())
 }
