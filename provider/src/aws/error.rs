@@ -263,6 +263,8 @@ mod tests {
         let denied = Err::<i32, _>(error(ErrorKind::AccessDenied)).found();
         assert_eq!(denied.unwrap_err().kind, ErrorKind::AccessDenied);
         assert!(Err::<i32, _>(error(ErrorKind::NotFound)).or_gone().is_ok());
-        assert!(Err::<i32, _>(error(ErrorKind::Throttled)).or_gone().is_err());
+        assert!(Err::<i32, _>(error(ErrorKind::Throttled))
+            .or_gone()
+            .is_err());
     }
 }

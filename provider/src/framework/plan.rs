@@ -24,6 +24,14 @@ pub fn planned_equals_prior(planned: &Value, prior: &Value) -> bool {
     planned == prior
 }
 
+/// Fills every null attribute that has a default with it (nested blocks included): the state an
+/// import returns gets the defaults the schema states, as a configuration leaving them unset
+/// would plan them, so no resource restates a default.
+pub fn fill_defaults(block: &Block, value: &mut Value) {
+    let as_config = value.clone();
+    apply_defaults(block, &as_config, value);
+}
+
 fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
     let Value::Object(planned_attrs) = planned else {
         return;
@@ -204,6 +212,42 @@ mod tests {
             .attribute(Attribute::new("values", Type::set(Type::String)).required())
             .attribute(Attribute::string("id").computed().use_state_for_unknown())
             .attribute(Attribute::string("etag").computed())
+    }
+
+    #[test]
+    fn fill_defaults_sets_only_null_defaulted_attributes_nested_ones_too() {
+        use crate::framework::schema::NestedBlock;
+        let block = Block::new("")
+            .attribute(Attribute::string("format").default_value(s("parquet")))
+            .attribute(Attribute::string("kept").default_value(s("x")))
+            .attribute(Attribute::string("plain").optional())
+            .block(NestedBlock::new(
+                "column",
+                Nesting::List,
+                Block::new("")
+                    .attribute(Attribute::bool("nullable").default_value(Value::Bool(true))),
+            ));
+        let mut v = obj(&[
+            ("format", Value::Null),
+            ("kept", s("set")),
+            ("plain", Value::Null),
+            (
+                "column",
+                Value::List(vec![
+                    obj(&[("nullable", Value::Null)]),
+                    obj(&[("nullable", Value::Bool(false))]),
+                ]),
+            ),
+        ]);
+        fill_defaults(&block, &mut v);
+        assert_eq!(v.get_attr("format"), Some(&s("parquet")));
+        assert_eq!(v.get_attr("kept"), Some(&s("set")));
+        assert_eq!(v.get_attr("plain"), Some(&Value::Null));
+        let Some(Value::List(columns)) = v.get_attr("column") else {
+            panic!("{v:?}")
+        };
+        assert_eq!(columns[0].get_attr("nullable"), Some(&Value::Bool(true)));
+        assert_eq!(columns[1].get_attr("nullable"), Some(&Value::Bool(false)));
     }
 
     #[test]

@@ -589,7 +589,12 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
 
     async fn import(&self, client: &R::Client, id: &str) -> StateOutcome {
         let result = self.resource.import(client, id).await.map(Some);
-        self.encode_outcome(result, Private::default())
+        let mut out = self.encode_outcome(result, Private::default());
+        // What the import could not learn and the schema defaults, as a plan would default it.
+        if !out.state.is_null() {
+            plan::fill_defaults(&self.schema.block, &mut out.state);
+        }
+        out
     }
 
     fn upgrade(

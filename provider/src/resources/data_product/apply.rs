@@ -160,7 +160,7 @@ impl DataProduct {
         diags.extend(left);
         Failure::partial(
             Model {
-                id: Attr::Known(format!("{}/{}", spec.domain, spec.name)),
+                id: Attr::Known(spec.id().to_string()),
                 database_name: Attr::Known(spec.database()),
                 ..planned.clone()
             },

@@ -206,18 +206,13 @@ impl DataProduct {
         client: &Clients,
         id: &str,
     ) -> Result<Model, Diagnostics> {
-        let bad = |why: String| {
+        let parsed = ProductId::parse(id).map_err(|why| {
             Diagnostics::from(Diagnostic::error(
                 "Invalid import id",
                 format!("{why} Import a mesh_data_product as <domain>/<name>."),
             ))
-        };
-        let (domain, name) = id
-            .split_once('/')
-            .ok_or_else(|| bad(format!("{id:?} has no '/'.")))?;
-        if let Some(p) = rules::check_domain_name(domain).or_else(|| check_product_name(name)) {
-            return Err(bad(p));
-        }
+        })?;
+        let (domain, name) = (parsed.domain.as_str(), parsed.name.as_str());
         let database = database_name(domain);
         let table = client
             .call(Service::Glue, "GetTable", || {
@@ -273,17 +268,12 @@ impl DataProduct {
                     })
                     .collect(),
             ),
+            // Unset values take the schema's defaults; read fills in what AWS says.
             schema_contract: Attr::Known(SchemaContract {
                 registry: Attr::Known(registry),
-                compatibility: Attr::Known("BACKWARD".into()),
-                data_format: params
-                    .get(P_DATA_FORMAT)
-                    .cloned()
-                    .unwrap_or_else(|| "AVRO".into())
-                    .into(),
+                data_format: params.get(P_DATA_FORMAT).cloned().into(),
+                ..SchemaContract::default()
             }),
-            format: Attr::Known("parquet".into()),
-            force_destroy: Attr::Known(false),
             database_name: Attr::Known(database.clone()),
             table_arn: Attr::Known(format!(
                 "arn:aws:glue:{}:{}:table/{database}/{name}",

@@ -262,14 +262,6 @@ mod tests {
     }
 
     #[test]
-    fn buckets_of_locations() {
-        assert_eq!(bucket_of("s3://b/products/x/").as_deref(), Some("b"));
-        assert_eq!(bucket_of("s3://b").as_deref(), Some("b"));
-        assert_eq!(bucket_of("s3:///x"), None);
-        assert_eq!(bucket_of("https://b/x"), None);
-    }
-
-    #[test]
     fn a_missing_schema_keeps_the_prior_contract_values() {
         let mut f = found();
         f.schema = None;

@@ -43,7 +43,7 @@ mod spec;
 
 use model::*;
 pub use model::{ColumnBlock, DataProduct, Model, PartitionKey, SchemaContract, Sla};
-use plan::{DRIFT_CONTRACT, DRIFT_SCHEMA, UNVERIFIED_TAGS};
+use plan::Drift;
 use spec::*;
 
 #[async_trait]
@@ -74,7 +74,9 @@ impl Resource for DataProduct {
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
         let spec = Spec::from(&planned).map_err(Failure::clean)?;
-        let verify = private.0.remove(UNVERIFIED_TAGS).is_some();
+        let mut drift = Drift::of(private);
+        let verify = std::mem::take(&mut drift.unverified_tags);
+        drift.save(private);
         let checks = async {
             // The plan verified the tags unless it said otherwise; some implementations accept
             // undefined keys, so what the plan could not verify is checked now.
@@ -199,11 +201,10 @@ impl Resource for DataProduct {
             return Ok(None);
         };
         let mut model = flex::flatten(&found, &state);
-        private.0.remove(DRIFT_CONTRACT);
-        private.0.remove(DRIFT_SCHEMA);
-        if found.schema.is_none() {
-            private.0.insert(DRIFT_SCHEMA.into(), true.into());
-        }
+        let mut drift = Drift {
+            schema: found.schema.is_none(),
+            ..Drift::of(private)
+        };
         match &found.document {
             Some(bytes) => {
                 // One source of truth: the document must be the one the product as read
@@ -216,15 +217,12 @@ impl Resource for DataProduct {
                 );
                 let stale = found.schema.is_some()
                     && self.expected_contract(&model, owner)?.as_deref() != Some(&bytes[..]);
-                if stale {
-                    private.0.insert(DRIFT_CONTRACT.into(), true.into());
-                }
+                drift.contract = stale;
                 model.contract_sha256 = Attr::Known(Contract::sha256_hex(bytes));
             }
-            None => {
-                private.0.insert(DRIFT_CONTRACT.into(), true.into());
-            }
+            None => drift.contract = true,
         }
+        drift.save(private);
         Ok(Some(model))
     }
 
@@ -239,7 +237,10 @@ impl Resource for DataProduct {
         let after = Spec::from(&planned).map_err(Failure::clean)?;
         let keep = |d: Diagnostics| Failure::partial(prior.clone(), d);
         let home = self.home(client, &after.domain).await.map_err(keep)?;
-        if private.0.remove(UNVERIFIED_TAGS).is_some() {
+        let mut drift = Drift::of(private);
+        let verify = std::mem::take(&mut drift.unverified_tags);
+        drift.save(private);
+        if verify {
             let ontology = Ontology::load(client)
                 .await
                 .map_err(|e| keep(aws_diag("Cannot list LF-tags", &e)))?;
@@ -252,7 +253,7 @@ impl Resource for DataProduct {
             arn: prior.schema_arn.known().cloned().unwrap_or_default(),
             version: prior.schema_version_number.known().copied().unwrap_or(1),
         };
-        if private.0.contains_key(DRIFT_SCHEMA) {
+        if drift.schema {
             let (r, _) = self
                 .adopt_or_create_schema(client, &after)
                 .await
@@ -362,8 +363,7 @@ impl Resource for DataProduct {
             .put_contract(client, &after, &home, &reg)
             .await
             .map_err(keep)?;
-        private.0.remove(DRIFT_CONTRACT);
-        private.0.remove(DRIFT_SCHEMA);
+        Drift::default().save(private);
         Ok(self.state(&after, &home, &reg, sha, &planned))
     }
 

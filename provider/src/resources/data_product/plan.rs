@@ -3,17 +3,52 @@
 
 use super::*;
 
-/// Private-state flags read leaves for the plan: drift in things that have no attribute.
-pub(super) const DRIFT_CONTRACT: &str = "contract_drift";
-pub(super) const DRIFT_SCHEMA: &str = "schema_missing";
-/// Set by the plan when it could not confirm every LF-tag against the ontology.
-pub(super) const UNVERIFIED_TAGS: &str = "unverified_tags";
+/// What read and plan learned that has no attribute of its own, carried in private state to
+/// the plan and apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Drift {
+    /// The contract document is missing or is not the one the product publishes.
+    pub(super) contract: bool,
+    /// The registry schema is gone.
+    pub(super) schema: bool,
+    /// The plan could not confirm every LF-tag against the ontology: apply checks again.
+    pub(super) unverified_tags: bool,
+}
+
+const DRIFT: &str = "data_product";
+
+impl Drift {
+    /// What `private` carries.
+    pub(super) fn of(private: &Private) -> Drift {
+        private.get(DRIFT).unwrap_or_default()
+    }
+
+    /// Stores `self` in `private` (nothing when there is nothing to say).
+    pub(super) fn save(self, private: &mut Private) {
+        if self == Drift::default() {
+            private.remove(DRIFT);
+        } else {
+            private.set(DRIFT, &self);
+        }
+    }
+}
 
 impl DataProduct {
     pub(super) async fn plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+        let mut drift = Drift::of(&req.private);
+        self.plan_with(client, req, &mut drift).await;
+        drift.save(&mut req.private);
+    }
+
+    async fn plan_with(
+        &self,
+        client: Option<&Clients>,
+        req: &mut PlanRequest<Model>,
+        drift: &mut Drift,
+    ) {
         let Ok(after) = Spec::from(&req.planned) else {
             // Values known only at apply: the tags are checked then.
-            req.private.0.insert(UNVERIFIED_TAGS.into(), true.into());
+            drift.unverified_tags = true;
             return;
         };
         let prior = req.prior.as_ref().and_then(|p| Spec::from(p).ok());
@@ -30,7 +65,7 @@ impl DataProduct {
                     let uses = Self::tag_uses(&req.config);
                     // A key missing now may be created by this apply: apply checks again then.
                     if !o.check(&uses, false).is_empty() {
-                        req.private.0.insert(UNVERIFIED_TAGS.into(), true.into());
+                        drift.unverified_tags = true;
                     }
                     req.diags
                         .extend(o.with_planned(&catalog).check(&uses, false));
@@ -41,7 +76,7 @@ impl DataProduct {
                 )),
             }
         } else if tags_changed {
-            req.private.0.insert(UNVERIFIED_TAGS.into(), true.into());
+            drift.unverified_tags = true;
         }
         let (Some(prior_model), Some(before)) = (req.prior.clone(), prior) else {
             return;
@@ -84,7 +119,7 @@ impl DataProduct {
                 req.diags
                     .error_at(path, "Incompatible schema change", problem.message);
             }
-        } else if !req.private.0.contains_key(DRIFT_SCHEMA) {
+        } else if !drift.schema {
             req.planned.schema_version_number = prior_model.schema_version_number;
         }
         let content_same = Spec {
@@ -94,16 +129,16 @@ impl DataProduct {
             force_destroy: false,
             ..after.clone()
         };
-        if content_same && !req.private.0.contains_key(DRIFT_CONTRACT) {
+        if content_same && !drift.contract {
             req.planned.contract_sha256 = prior_model.contract_sha256.clone();
         }
-        if content_same && !req.private.0.contains_key(DRIFT_SCHEMA) {
+        if content_same && !drift.schema {
             req.planned.schema_version_number = prior_model.schema_version_number;
         }
-        if req.private.0.contains_key(DRIFT_CONTRACT) || req.private.0.contains_key(DRIFT_SCHEMA) {
+        if drift.contract || drift.schema {
             req.planned.contract_sha256 = Attr::Unknown;
         }
-        if req.private.0.contains_key(DRIFT_SCHEMA) {
+        if drift.schema {
             req.planned.schema_version_number = Attr::Unknown;
         }
     }

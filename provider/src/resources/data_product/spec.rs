@@ -60,7 +60,7 @@ impl Spec {
                 name: known(&c.name, "column.name")?.clone(),
                 ty: parse_type(known(&c.ty, "column.type")?)?,
                 comment: c.comment.known().cloned(),
-                nullable: c.nullable.known().copied().unwrap_or(true),
+                nullable: *known(&c.nullable, "column.nullable")?,
             });
             column_tags.push(c.lf_tags.known().cloned().unwrap_or_default());
         }
@@ -83,35 +83,28 @@ impl Spec {
                 .owner
                 .known()
                 .and_then(|o| Some((o.team.known()?.clone(), o.email.known()?.clone()))),
-            format: Format::from_str(m.format.known().map(String::as_str).unwrap_or("parquet"))
-                .map_err(|_| bug("format"))?,
+            format: Format::from_str(known(&m.format, "format")?).map_err(|_| bug("format"))?,
             columns,
             column_tags,
             partition_keys,
             table_tags,
             registry: known(&contract.registry, "schema_contract.registry")?.clone(),
-            compatibility: Compatibility::from_str(
-                contract
-                    .compatibility
-                    .known()
-                    .map(String::as_str)
-                    .unwrap_or("BACKWARD"),
-            )
+            compatibility: Compatibility::from_str(known(
+                &contract.compatibility,
+                "schema_contract.compatibility",
+            )?)
             .map_err(|_| bug("compatibility"))?,
-            data_format: DataFormat::from_str(
-                contract
-                    .data_format
-                    .known()
-                    .map(String::as_str)
-                    .unwrap_or("AVRO"),
-            )
+            data_format: DataFormat::from_str(known(
+                &contract.data_format,
+                "schema_contract.data_format",
+            )?)
             .map_err(|_| bug("data_format"))?,
             rules: m.quality_rules.known().cloned().unwrap_or_default(),
             freshness: m
                 .sla
                 .known()
                 .and_then(|s| s.freshness_minutes.known().copied()),
-            force_destroy: m.force_destroy.known().copied().unwrap_or(false),
+            force_destroy: *known(&m.force_destroy, "force_destroy")?,
             domain,
         })
     }
@@ -201,6 +194,46 @@ pub(super) fn glue_column(c: &Column) -> Result<GlueColumn, Diagnostics> {
         .parameters(C_NULLABLE, c.nullable.to_string())
         .build()
         .map_err(|e| Diagnostic::provider_bug(e).into())
+}
+
+/// A product's id, `<domain>/<name>`: parsed once, written one way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ProductId {
+    pub(super) domain: String,
+    pub(super) name: String,
+}
+
+impl ProductId {
+    /// Parses and checks `<domain>/<name>`; the error says what is wrong.
+    pub(super) fn parse(id: &str) -> Result<ProductId, String> {
+        let (domain, name) = id
+            .split_once('/')
+            .ok_or_else(|| format!("{id:?} has no '/'."))?;
+        if let Some(problem) = rules::check_domain_name(domain).or_else(|| check_product_name(name))
+        {
+            return Err(problem);
+        }
+        Ok(ProductId {
+            domain: domain.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for ProductId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.domain, self.name)
+    }
+}
+
+impl Spec {
+    /// The product's id.
+    pub(super) fn id(&self) -> ProductId {
+        ProductId {
+            domain: self.domain.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// The bucket of an `s3://BUCKET/...` location.
@@ -369,7 +402,7 @@ impl DataProduct {
         planned: &Model,
     ) -> Model {
         Model {
-            id: Attr::Known(format!("{}/{}", spec.domain, spec.name)),
+            id: Attr::Known(spec.id().to_string()),
             database_name: Attr::Known(spec.database()),
             table_arn: Attr::Known(table_arn(home, spec)),
             location: Attr::Known(location(&home.bucket, spec)),
@@ -415,5 +448,141 @@ impl DataProduct {
             }
         }
         uses
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model a configuration declares, as the plan hands it over (defaults applied).
+    fn planned() -> Model {
+        Model {
+            domain: Attr::Known("commerce".into()),
+            name: Attr::Known("orders".into()),
+            description: Attr::Known("Orders".into()),
+            format: Attr::Known("parquet".into()),
+            column: Attr::Known(vec![
+                ColumnBlock {
+                    name: Attr::Known("order_id".into()),
+                    ty: Attr::Known("bigint".into()),
+                    nullable: Attr::Known(false),
+                    ..ColumnBlock::default()
+                },
+                ColumnBlock {
+                    name: Attr::Known("amount".into()),
+                    ty: Attr::Known("decimal(10,2)".into()),
+                    nullable: Attr::Known(true),
+                    lf_tags: Attr::Known([("sensitivity".into(), "confidential".into())].into()),
+                    ..ColumnBlock::default()
+                },
+            ]),
+            partition_key: Attr::Known(vec![]),
+            schema_contract: Attr::Known(SchemaContract {
+                registry: Attr::Known("contracts".into()),
+                compatibility: Attr::Known("BACKWARD".into()),
+                data_format: Attr::Known("AVRO".into()),
+            }),
+            quality_rules: Attr::Known(vec!["IsComplete \"order_id\"".into()]),
+            sla: Attr::Known(Sla {
+                freshness_minutes: Attr::Known(60),
+            }),
+            force_destroy: Attr::Known(false),
+            ..Model::default()
+        }
+    }
+
+    fn home() -> Home {
+        Home {
+            bucket: "mesh-commerce".into(),
+            region: "eu-west-1".into(),
+            catalog_id: "444455556666".into(),
+            owner: ("sales".into(), "sales@example.com".into()),
+        }
+    }
+
+    fn registered() -> Registered {
+        Registered {
+            arn: "arn:aws:glue:eu-west-1:444455556666:schema/contracts/commerce.orders".into(),
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn product_ids_parse_once() {
+        let id = ProductId::parse("commerce/orders").unwrap();
+        assert_eq!(
+            (id.domain.as_str(), id.name.as_str()),
+            ("commerce", "orders")
+        );
+        assert_eq!(id.to_string(), "commerce/orders");
+        assert!(ProductId::parse("commerce").unwrap_err().contains("no '/'"));
+        assert!(ProductId::parse("Commerce/orders").is_err());
+        assert!(ProductId::parse("commerce/Orders").is_err());
+    }
+
+    #[test]
+    fn buckets_of_locations() {
+        assert_eq!(bucket_of("s3://b/products/x/").as_deref(), Some("b"));
+        assert_eq!(bucket_of("s3://b").as_deref(), Some("b"));
+        assert_eq!(bucket_of("s3:///x"), None);
+        assert_eq!(bucket_of("https://b/x"), None);
+    }
+
+    #[test]
+    fn the_declaration_expands_to_the_table_and_its_parameters() {
+        let spec = Spec::from(&planned()).unwrap();
+        assert_eq!(spec.database(), "commerce_products");
+        assert_eq!(spec.schema_name(), "commerce.orders");
+        assert_eq!(
+            spec.metadata_key(),
+            "products/orders/_metadata/product.json"
+        );
+        let input = DataProduct
+            .table_input(&spec, &home(), &registered())
+            .unwrap();
+        assert_eq!(input.name(), "orders");
+        let sd = input.storage_descriptor().unwrap();
+        assert_eq!(sd.location(), Some("s3://mesh-commerce/products/orders/"));
+        let columns: Vec<(&str, Option<&str>)> = sd
+            .columns()
+            .iter()
+            .map(|c| (c.name(), c.r#type()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("order_id", Some("bigint")),
+                ("amount", Some("decimal(10,2)"))
+            ]
+        );
+        let params = input.parameters().unwrap();
+        // What read and import need comes back from the table: the effective owner (the
+        // domain's, as none is declared), the SLA, the rules, the registry.
+        assert_eq!(params.get(P_TEAM).map(String::as_str), Some("sales"));
+        assert_eq!(params.get(P_FRESHNESS).map(String::as_str), Some("60"));
+        assert_eq!(
+            params.get(P_REGISTRY).map(String::as_str),
+            Some("contracts")
+        );
+        assert!(params.get(P_RULES).is_some_and(|r| r.contains("order_id")));
+    }
+
+    #[test]
+    fn the_expected_document_is_the_one_the_state_publishes() {
+        // What create writes and what read expects of the same product agree.
+        let spec = Spec::from(&planned()).unwrap();
+        let written = DataProduct
+            .contract(&spec, &home(), &registered())
+            .to_json();
+        let state = DataProduct.state(&spec, &home(), &registered(), String::new(), &planned());
+        let expected = DataProduct
+            .expected_contract(&state, home().owner)
+            .unwrap()
+            .expect("every value known");
+        assert_eq!(
+            String::from_utf8(expected).unwrap(),
+            String::from_utf8(written).unwrap()
+        );
     }
 }
