@@ -319,3 +319,81 @@ pub(super) fn validate(config: &Model, diags: &mut Diagnostics) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str) -> ColumnBlock {
+        ColumnBlock {
+            name: Attr::Known(name.into()),
+            ty: Attr::Known("string".into()),
+            ..ColumnBlock::default()
+        }
+    }
+
+    fn problems(config: &Model) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        validate(config, &mut diags);
+        diags
+            .0
+            .iter()
+            .map(|d| {
+                let at = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
+                format!("{at}: {}", d.summary)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(check_product_name("orders_2024"), None);
+        for bad in ["", "Orders", "2orders", "or-ders", &"o".repeat(129)] {
+            assert!(check_product_name(bad).is_some(), "{bad}");
+        }
+        assert_eq!(check_registry_name("mesh-contracts_v1.$#"), None);
+        assert!(check_registry_name("with space").is_some());
+        assert!(check_registry_name("").is_some());
+    }
+
+    #[test]
+    fn columns_partition_keys_and_rules_are_checked_together() {
+        let config = Model {
+            column: Attr::Known(vec![column("id"), column("amount"), column("id")]),
+            partition_key: Attr::Known(vec![PartitionKey {
+                name: Attr::Known("amount".into()),
+                ty: Attr::Known("date".into()),
+                ..PartitionKey::default()
+            }]),
+            quality_rules: Attr::Known(vec![
+                "IsComplete \"id\"".into(),
+                "IsComplete \"missing\"".into(),
+            ]),
+            ..Model::default()
+        };
+        assert_eq!(
+            problems(&config),
+            [
+                "column[2].name: Duplicate column",
+                "partition_key[0].name: Duplicate column",
+                "quality_rules[1]: Unknown column in rule",
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_naming_columns_wait_for_every_column_name() {
+        let config = Model {
+            column: Attr::Known(vec![
+                column("id"),
+                ColumnBlock {
+                    name: Attr::Unknown,
+                    ..ColumnBlock::default()
+                },
+            ]),
+            quality_rules: Attr::Known(vec!["IsComplete \"later\"".into()]),
+            ..Model::default()
+        };
+        assert!(problems(&config).is_empty());
+    }
+}
