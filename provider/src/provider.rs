@@ -9,6 +9,7 @@ use crate::framework::{
     Schema, Validator,
 };
 use crate::resources;
+use crate::resources::Mesh;
 use crate::rules;
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -47,7 +48,7 @@ struct AssumeRoleConfig {
 pub struct MeshProvider;
 
 /// The provider's resources, registered.
-pub fn resources() -> Vec<Box<dyn DynResource<Clients>>> {
+pub fn resources() -> Vec<Box<dyn DynResource<Mesh>>> {
     vec![
         Box::new(Registered::new(resources::lf_tag::LfTag)),
         Box::new(Registered::new(resources::domain::Domain)),
@@ -153,7 +154,7 @@ impl MeshProvider {
 #[async_trait]
 impl server::Provider for MeshProvider {
     type Config = Config;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn schema(&self) -> Schema {
         let endpoints = Service::ALL.iter().fold(
@@ -283,10 +284,10 @@ impl server::Provider for MeshProvider {
         }
     }
 
-    async fn configure(&self, config: Config, diags: &mut Diagnostics) -> Option<Clients> {
+    async fn configure(&self, config: Config, diags: &mut Diagnostics) -> Option<Mesh> {
         let settings = Self::settings(config)?;
         match Clients::new(&settings).await {
-            Ok(clients) => Some(clients),
+            Ok(clients) => Some(Mesh::new(clients)),
             Err(message) => {
                 diags.push(Diagnostic::error(
                     "Cannot configure the mesh provider",
@@ -297,7 +298,7 @@ impl server::Provider for MeshProvider {
         }
     }
 
-    fn resources(&self) -> Vec<Box<dyn DynResource<Clients>>> {
+    fn resources(&self) -> Vec<Box<dyn DynResource<Mesh>>> {
         resources()
     }
 }

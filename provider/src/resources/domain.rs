@@ -3,9 +3,10 @@
 //! `domain=<name>`, Lake Formation-only access, and the domain's owner.
 
 use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::Mesh;
 use super::{aws_diag, known};
 use super::{grants, Owner};
-use crate::aws::{AwsError, Clients, Service};
+use crate::aws::{AwsError, Service};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
@@ -244,7 +245,7 @@ impl Domain {
         uses
     }
 
-    async fn ensure_bucket(&self, client: &Clients, spec: &Spec) -> Result<(), Diagnostics> {
+    async fn ensure_bucket(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
         let s3 = client.s3();
         if !spec.create_bucket {
             return client
@@ -365,7 +366,7 @@ struct Found {
 }
 
 impl Domain {
-    async fn register(&self, client: &Clients, spec: &Spec) -> Result<(), Diagnostics> {
+    async fn register(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
         let result = client
             .call(Service::LakeFormation, "RegisterResource", || {
                 let req = client
@@ -390,7 +391,7 @@ impl Domain {
     }
 
     /// Creates the database, or brings an existing one of this domain back to the spec.
-    async fn ensure_database(&self, client: &Clients, spec: &Spec) -> Result<String, Diagnostics> {
+    async fn ensure_database(&self, client: &Mesh, spec: &Spec) -> Result<String, Diagnostics> {
         let input = spec.database_input()?;
         let created = client
             .call(Service::Glue, "CreateDatabase", || {
@@ -433,7 +434,7 @@ impl Domain {
         Ok(db.and_then(|d| d.catalog_id).unwrap_or_default())
     }
 
-    async fn update_database(&self, client: &Clients, spec: &Spec) -> Result<(), Diagnostics> {
+    async fn update_database(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
         let input = spec.database_input()?;
         client
             .call(Service::Glue, "UpdateDatabase", || {
@@ -456,7 +457,7 @@ impl Domain {
 
     async fn get_database(
         &self,
-        client: &Clients,
+        client: &Mesh,
         name: &str,
     ) -> Result<Option<aws_sdk_glue::types::Database>, Diagnostics> {
         match client
@@ -473,7 +474,7 @@ impl Domain {
 
     async fn find(
         &self,
-        client: &Clients,
+        client: &Mesh,
         name: &str,
         prior_bucket: Option<&str>,
     ) -> Result<Option<Found>, Diagnostics> {
@@ -576,7 +577,7 @@ impl Domain {
 #[async_trait]
 impl Resource for Domain {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_domain"
@@ -672,7 +673,7 @@ impl Resource for Domain {
         )
     }
 
-    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         let Some(client) = client else { return };
         let uses = Self::tag_uses(&req.config);
         if uses.is_empty() {
@@ -689,7 +690,7 @@ impl Resource for Domain {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -743,7 +744,7 @@ impl Resource for Domain {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -766,7 +767,7 @@ impl Resource for Domain {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         _private: &mut Private,
@@ -834,7 +835,7 @@ impl Resource for Domain {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -913,7 +914,7 @@ impl Resource for Domain {
         Ok(())
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         if let Some(problem) = check_name(id) {
             return Err(Diagnostic::error(
                 "Invalid import id",

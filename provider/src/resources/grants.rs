@@ -12,7 +12,8 @@
 //!   with backoff and jitter (whole-call failures are retried by [`Clients::call`]).
 
 use super::aws_diag;
-use crate::aws::{AwsError, Clients, ErrorKind, RetryPolicy, Service};
+use super::Mesh;
+use crate::aws::{AwsError, ErrorKind, RetryPolicy, Service};
 use crate::framework::{Diagnostic, Diagnostics};
 use aws_sdk_lakeformation::types::{
     BatchPermissionsFailureEntry, BatchPermissionsRequestEntry, ColumnWildcard, DataLakePrincipal,
@@ -397,7 +398,7 @@ fn names(perms: &[Permission]) -> impl Iterator<Item = String> + '_ {
 /// Lists grants (ListPermissions, every page) and merges entries with the same principal and
 /// target (Lake Formation may list one grant as several entries). Entries on resources no
 /// resource here manages are skipped. The filter is applied here as well as in the request.
-pub async fn list(client: &Clients, filter: &Filter) -> Result<Vec<Grant>, AwsError> {
+pub async fn list(client: &Mesh, filter: &Filter) -> Result<Vec<Grant>, AwsError> {
     let resource = match &filter.target {
         Some(t) => Some(t.to_sdk().map_err(|d| AwsError {
             service: "lakeformation",
@@ -447,7 +448,7 @@ pub async fn list(client: &Clients, filter: &Filter) -> Result<Vec<Grant>, AwsEr
 }
 
 async fn list_pages(
-    client: &Clients,
+    client: &Mesh,
     filter: &Filter,
     resource: Option<Resource>,
     principal_id: Option<&str>,
@@ -557,7 +558,7 @@ pub fn subtract(found: &[Grant], declared: &[Grant]) -> Vec<Grant> {
 
 /// Lists what exists of each declared grant (one ListPermissions per grant, concurrently) and
 /// returns what of it this resource owns; see [`owned`].
-pub async fn read_owned(client: &Clients, declared: &[Grant]) -> Result<Vec<Grant>, AwsError> {
+pub async fn read_owned(client: &Mesh, declared: &[Grant]) -> Result<Vec<Grant>, AwsError> {
     let filters: Vec<Filter> = declared
         .iter()
         .map(|d| Filter::exact(&d.principal, &d.target))
@@ -618,7 +619,7 @@ pub fn plan_change(before: &[Grant], after: &[Grant]) -> (Vec<Grant>, Vec<Grant>
 /// first, then revokes only what left, so access never lapses. Revoking what is already gone is
 /// success. A failure stops before any revoke when it happens while granting.
 pub async fn apply_change(
-    client: &Clients,
+    client: &Mesh,
     before: &[Grant],
     after: &[Grant],
 ) -> Result<(), Diagnostics> {
@@ -629,7 +630,7 @@ pub async fn apply_change(
 
 /// Revokes every `IAM_ALLOWED_PRINCIPALS` grant on `database` in the caller's catalog (what keeps
 /// a database Lake Formation-only); none to revoke is success.
-pub async fn revoke_iam_allowed(client: &Clients, database: &str) -> Result<(), Diagnostics> {
+pub async fn revoke_iam_allowed(client: &Mesh, database: &str) -> Result<(), Diagnostics> {
     let principal = DataLakePrincipal::builder()
         .data_lake_principal_identifier(crate::rules::IAM_ALLOWED_PRINCIPALS)
         .build();
@@ -661,7 +662,7 @@ pub async fn revoke_iam_allowed(client: &Clients, database: &str) -> Result<(), 
 }
 
 /// Revokes `grants`; what is already gone is success.
-pub async fn revoke(client: &Clients, grants: &[Grant]) -> Result<(), Diagnostics> {
+pub async fn revoke(client: &Mesh, grants: &[Grant]) -> Result<(), Diagnostics> {
     let grants: Vec<Grant> = grants.iter().filter(|g| !g.is_empty()).cloned().collect();
     send_all(client, Op::Revoke, &grants).await
 }
@@ -700,7 +701,7 @@ fn already_revoked(code: Option<&str>, message: &str) -> bool {
 /// through GrantPermissions / RevokePermissions: the emulator reads a batch entry's grant
 /// options under another field name and would drop them; the single calls are equally right on
 /// AWS.
-async fn send_all(client: &Clients, op: Op, grants: &[Grant]) -> Result<(), Diagnostics> {
+async fn send_all(client: &Mesh, op: Op, grants: &[Grant]) -> Result<(), Diagnostics> {
     let (single, batched): (Vec<&Grant>, Vec<&Grant>) =
         grants.iter().partition(|g| !g.grantable.is_empty());
     let mut by_catalog: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
@@ -722,7 +723,7 @@ fn perms(set: &BTreeSet<String>) -> Vec<Permission> {
     set.iter().map(|p| Permission::from(p.as_str())).collect()
 }
 
-async fn send_one(client: &Clients, op: Op, g: &Grant) -> Result<(), Diagnostics> {
+async fn send_one(client: &Mesh, op: Op, g: &Grant) -> Result<(), Diagnostics> {
     let resource = g.target.to_sdk()?;
     let catalog = g.target.catalog_id();
     let result = match op {
@@ -784,7 +785,7 @@ fn entry(id: usize, g: &Grant) -> Result<BatchPermissionsRequestEntry, Diagnosti
 /// with backoff and jitter, up to [`ENTRY_RETRIES`] times. Other per-entry failures surface with
 /// their codes; on revoke, "nothing to revoke" is success.
 async fn send_batch(
-    client: &Clients,
+    client: &Mesh,
     op: Op,
     catalog: &str,
     grants: &[&Grant],

@@ -10,8 +10,9 @@
 //! names, comma-separated), `mesh:governance_account_id`, and one `mesh:allowed_principal_arn:N`
 //! per allowed principal (a tag value holds at most 256 characters, one ARN fits).
 
+use super::Mesh;
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients, Service};
+use crate::aws::{AwsError, Service};
 use crate::framework::value::Attr;
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -301,7 +302,7 @@ struct Found {
 
 impl Guardrail {
     /// DescribePolicy and ListTargetsForPolicy; `None` when the policy does not exist.
-    async fn find(&self, client: &Clients, policy_id: &str) -> Result<Option<Found>, Diagnostics> {
+    async fn find(&self, client: &Mesh, policy_id: &str) -> Result<Option<Found>, Diagnostics> {
         let described = client
             .call(Service::Organizations, "DescribePolicy", || {
                 client
@@ -338,11 +339,7 @@ impl Guardrail {
         }))
     }
 
-    async fn targets(
-        &self,
-        client: &Clients,
-        policy_id: &str,
-    ) -> Result<BTreeSet<String>, AwsError> {
+    async fn targets(&self, client: &Mesh, policy_id: &str) -> Result<BTreeSet<String>, AwsError> {
         let mut targets = BTreeSet::new();
         let mut token: Option<String> = None;
         loop {
@@ -371,7 +368,7 @@ impl Guardrail {
 
     async fn tags(
         &self,
-        client: &Clients,
+        client: &Mesh,
         policy_id: &str,
     ) -> Result<BTreeMap<String, String>, Diagnostics> {
         let mut tags = BTreeMap::new();
@@ -404,7 +401,7 @@ impl Guardrail {
     /// Makes the policy's `mesh:` tags exactly `wanted`: tag first, then untag what left.
     async fn retag(
         &self,
-        client: &Clients,
+        client: &Mesh,
         policy_id: &str,
         wanted: &BTreeMap<String, String>,
     ) -> Result<(), Diagnostics> {
@@ -452,7 +449,7 @@ impl Guardrail {
     /// failures.
     async fn attach(
         &self,
-        client: &Clients,
+        client: &Mesh,
         policy_id: &str,
         targets: &BTreeSet<String>,
     ) -> (BTreeSet<String>, Diagnostics) {
@@ -497,7 +494,7 @@ impl Guardrail {
     /// failures. A target the policy is not attached to (or that no longer exists) is success.
     async fn detach(
         &self,
-        client: &Clients,
+        client: &Mesh,
         policy_id: &str,
         targets: &BTreeSet<String>,
     ) -> (BTreeSet<String>, Diagnostics) {
@@ -578,7 +575,7 @@ impl Guardrail {
     /// What exists after a failed change, for a partial state; `fallback` when it cannot be read.
     async fn partial(
         &self,
-        client: &Clients,
+        client: &Mesh,
         policy_id: &str,
         inputs_from: &Model,
         fallback: Model,
@@ -602,7 +599,7 @@ fn to_tag(k: &str, v: &str) -> Result<Tag, Diagnostics> {
 #[async_trait]
 impl Resource for Guardrail {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_guardrail"
@@ -718,7 +715,7 @@ impl Resource for Guardrail {
         }
     }
 
-    async fn modify_plan(&self, _client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, _client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         // The document depends only on configuration: show it in the plan.
         req.planned.policy_json = match Inputs::of(&req.config) {
             Some(inputs) => Attr::Known(inputs.policy()),
@@ -728,7 +725,7 @@ impl Resource for Guardrail {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -801,7 +798,7 @@ impl Resource for Guardrail {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -814,7 +811,7 @@ impl Resource for Guardrail {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         _private: &mut Private,
@@ -885,7 +882,7 @@ impl Resource for Guardrail {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -917,7 +914,7 @@ impl Resource for Guardrail {
         }
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         let shaped = id.strip_prefix("p-").is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         });

@@ -11,8 +11,9 @@
 //! with one entry per managed field, recorded when the resource takes charge of the field (at
 //! create, at import, or when an update starts managing it).
 
+use super::Mesh;
 use super::{aws_diag, known};
-use crate::aws::{Clients, Service};
+use crate::aws::Service;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -237,7 +238,7 @@ fn lf(e: &crate::aws::AwsError, doing: &str, catalog: &str) -> Diagnostics {
 impl LakeSettings {
     /// GetDataLakeSettings. An account that never set anything has default settings, never
     /// "not found".
-    async fn get(&self, client: &Clients, catalog: &str) -> Result<DataLakeSettings, Diagnostics> {
+    async fn get(&self, client: &Mesh, catalog: &str) -> Result<DataLakeSettings, Diagnostics> {
         let out = client
             .call(Service::LakeFormation, "GetDataLakeSettings", || {
                 client
@@ -255,7 +256,7 @@ impl LakeSettings {
 
     async fn put(
         &self,
-        client: &Clients,
+        client: &Mesh,
         catalog: &str,
         settings: DataLakeSettings,
     ) -> Result<(), Diagnostics> {
@@ -273,7 +274,7 @@ impl LakeSettings {
             .map_err(|e| lf(&e, "write", catalog))
     }
 
-    async fn catalog(&self, client: &Clients, model: &Model) -> Result<String, Diagnostics> {
+    async fn catalog(&self, client: &Mesh, model: &Model) -> Result<String, Diagnostics> {
         match &model.catalog_id {
             Attr::Known(c) => Ok(c.clone()),
             _ => client
@@ -367,7 +368,7 @@ impl LakeSettings {
     /// Writes `planned` (read-modify-write) and returns the resulting state.
     async fn write(
         &self,
-        client: &Clients,
+        client: &Mesh,
         catalog: &str,
         mut previous: Previous,
         planned: &Model,
@@ -386,7 +387,7 @@ impl LakeSettings {
 #[async_trait]
 impl Resource for LakeSettings {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_lake_settings"
@@ -461,7 +462,7 @@ impl Resource for LakeSettings {
         )
     }
 
-    async fn modify_plan(&self, _client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, _client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         // previous_settings changes only when the resource starts or stops managing a field;
         // otherwise it is the prior value (the framework alone would plan it unknown on any
         // update).
@@ -478,7 +479,7 @@ impl Resource for LakeSettings {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -494,7 +495,7 @@ impl Resource for LakeSettings {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -505,7 +506,7 @@ impl Resource for LakeSettings {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         _private: &mut Private,
@@ -521,7 +522,7 @@ impl Resource for LakeSettings {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -546,7 +547,7 @@ impl Resource for LakeSettings {
         self.put(client, &catalog, settings).await
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         if !is_account_id(id) {
             return Err(Diagnostic::error(
                 "Invalid import id",

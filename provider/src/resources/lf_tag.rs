@@ -1,8 +1,9 @@
 //! `mesh_lf_tag`: an LF-tag key and its allowed values, the vocabulary of tag-based access
 //! control (LF-TBAC).
 
-use super::{aws_diag, known, ontology};
-use crate::aws::{Clients, Service};
+use super::Mesh;
+use super::{aws_diag, known};
+use crate::aws::Service;
 use crate::framework::value::Attr;
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -84,7 +85,7 @@ fn lf(e: &crate::aws::AwsError, doing: &str, id: &str) -> Diagnostics {
 }
 
 impl LfTag {
-    async fn catalog(&self, client: &Clients, model: &Model) -> Result<String, Diagnostics> {
+    async fn catalog(&self, client: &Mesh, model: &Model) -> Result<String, Diagnostics> {
         match &model.catalog_id {
             Attr::Known(c) => Ok(c.clone()),
             _ => client
@@ -98,7 +99,7 @@ impl LfTag {
     /// having no values, which Lake Formation refuses.
     async fn change_values(
         &self,
-        client: &Clients,
+        client: &Mesh,
         id: &TagId,
         add: &[String],
         remove: &[String],
@@ -137,7 +138,7 @@ impl LfTag {
     /// GetLFTag; `None` when the tag does not exist.
     async fn find(
         &self,
-        client: &Clients,
+        client: &Mesh,
         id: &TagId,
     ) -> Result<Option<BTreeSet<String>>, Diagnostics> {
         let out = client
@@ -167,7 +168,7 @@ impl LfTag {
 #[async_trait]
 impl Resource for LfTag {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_lf_tag"
@@ -220,27 +221,28 @@ impl Resource for LfTag {
         )
     }
 
-    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         // Tell the grants and products planned after this tag that it will exist.
         let (Attr::Known(key), Attr::Known(values)) = (&req.planned.key, &req.planned.values)
         else {
             return;
         };
-        let catalog = match (&req.planned.catalog_id, client) {
-            (Attr::Known(c), _) => c.clone(),
-            (_, Some(client)) => match client.account_id().await {
+        // Planned tags are state of the configured provider: unconfigured, there is none.
+        let Some(client) = client else { return };
+        let catalog = match &req.planned.catalog_id {
+            Attr::Known(c) => c.clone(),
+            _ => match client.account_id().await {
                 Ok(c) => c,
                 // Only a hint for later plans; the tag's own apply reports the problem.
                 Err(_) => return,
             },
-            _ => return,
         };
-        ontology::note_planned(&catalog, key, values);
+        client.planned_tags().note(&catalog, key, values);
     }
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -296,7 +298,7 @@ impl Resource for LfTag {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -314,7 +316,7 @@ impl Resource for LfTag {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         _private: &mut Private,
@@ -352,7 +354,7 @@ impl Resource for LfTag {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -377,7 +379,7 @@ impl Resource for LfTag {
         }
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         let account = if id.split_once(':').is_some_and(|(c, _)| is_account_id(c)) {
             None
         } else {

@@ -13,10 +13,39 @@ pub mod product_link;
 pub mod storage;
 pub mod tag_grant;
 
-use crate::aws::AwsError;
+use crate::aws::{AwsError, Clients};
 use crate::framework::value::Attr;
 use crate::framework::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
+
+/// The configured provider as resources see it: its AWS clients (it derefs to them), and what
+/// lives exactly as long as the configured provider: the LF-tags planned in it.
+pub struct Mesh {
+    aws: Clients,
+    planned_tags: ontology::PlannedTags,
+}
+
+impl Mesh {
+    /// A configured provider with these clients.
+    pub fn new(aws: Clients) -> Mesh {
+        Mesh {
+            aws,
+            planned_tags: ontology::PlannedTags::default(),
+        }
+    }
+
+    /// The LF-tags `mesh_lf_tag` resources planned in this provider configuration.
+    pub fn planned_tags(&self) -> &ontology::PlannedTags {
+        &self.planned_tags
+    }
+}
+
+impl std::ops::Deref for Mesh {
+    type Target = Clients;
+    fn deref(&self) -> &Clients {
+        &self.aws
+    }
+}
 
 /// `owner { team, email }`, of a domain or a product.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,8 @@
 //! were never defined), and attach or detach only what changed.
 
 use super::aws_diag;
-use crate::aws::{AwsError, Clients, Service};
+use super::Mesh;
+use crate::aws::{AwsError, Service};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Validator};
 use crate::rules::{check_tag_key as check_key, check_tag_value as check_value};
@@ -101,71 +102,70 @@ pub struct TagUse {
     pub value: String,
 }
 
-/// LF-tags that `mesh_lf_tag` resources have planned (created or changed) in this provider
-/// process, by catalog id.
+/// LF-tags that `mesh_lf_tag` resources have planned (created or changed) in one provider
+/// configuration, by catalog id: state of the configured provider ([`super::Mesh`]).
 ///
-/// Terraform runs one provider process per provider configuration and plans a resource after
-/// the resources it references, so a grant or product planned after the `mesh_lf_tag` it names
-/// finds that tag here even though the catalog does not hold it yet: a fresh mesh plans in one
-/// go, while a key that nothing creates is still caught at plan time. Apply checks the catalog
-/// itself again.
-static PLANNED: Mutex<BTreeMap<String, BTreeMap<String, BTreeSet<String>>>> =
-    Mutex::new(BTreeMap::new());
+/// Terraform plans a resource after the resources it references, so a grant or product planned
+/// after the `mesh_lf_tag` it names (with the same provider configuration) finds that tag here
+/// even though the catalog does not hold it yet: a fresh mesh plans in one go, while a key that
+/// nothing creates is still caught at plan time. Apply checks the catalog itself again.
+#[derive(Debug, Default)]
+pub struct PlannedTags(Mutex<BTreeMap<String, BTreeMap<String, BTreeSet<String>>>>);
+
+impl PlannedTags {
+    /// Records that a `mesh_lf_tag` in `catalog` is planned to exist with `values`.
+    pub fn note(&self, catalog: &str, key: &str, values: &BTreeSet<String>) {
+        // A panic elsewhere while holding the lock leaves the map usable; never panic here.
+        let mut planned = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        planned
+            .entry(catalog.to_string())
+            .or_default()
+            .entry(key.to_string())
+            .or_default()
+            .extend(values.iter().cloned());
+    }
+
+    /// The tags planned in `catalog`.
+    fn of(&self, catalog: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let planned = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        planned.get(catalog).cloned().unwrap_or_default()
+    }
+}
 
 /// The catalog holding the ontology: the provider's `tag_catalog_id`, else the caller's account.
-pub async fn tag_catalog(client: &Clients) -> Result<String, AwsError> {
+pub async fn tag_catalog(client: &Mesh) -> Result<String, AwsError> {
     match client.tag_catalog_id() {
         Some(c) => Ok(c.to_string()),
         None => client.account_id().await,
     }
 }
 
-/// Records that a `mesh_lf_tag` in `catalog` is planned to exist with `values`.
-pub fn note_planned(catalog: &str, key: &str, values: &BTreeSet<String>) {
-    // A panic elsewhere while holding the lock leaves the map usable; never panic here.
-    let mut planned = PLANNED.lock().unwrap_or_else(|e| e.into_inner());
-    planned
-        .entry(catalog.to_string())
-        .or_default()
-        .entry(key.to_string())
-        .or_default()
-        .extend(values.iter().cloned());
-}
-
 impl Ontology {
-    /// This ontology plus the tags planned in this process for `catalog` (see [`PLANNED`]):
-    /// what a plan may rely on.
-    pub fn with_planned(mut self, catalog: &str) -> Self {
-        let planned = PLANNED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tags) = planned.get(catalog) {
-            for (key, values) in tags {
-                self.0
-                    .entry(key.clone())
-                    .or_default()
-                    .extend(values.iter().cloned());
-            }
+    /// This ontology plus the tags `planned` in `catalog`: what a plan may rely on.
+    pub fn with_planned(mut self, planned: &PlannedTags, catalog: &str) -> Self {
+        for (key, values) in planned.of(catalog) {
+            self.0.entry(key).or_default().extend(values);
         }
         self
     }
 
-    /// [`Ontology::load`] plus the tags planned in this process for that catalog: the ontology a
-    /// plan checks against.
-    pub async fn load_for_plan(client: &Clients) -> Result<Self, AwsError> {
+    /// [`Ontology::load`] plus the tags planned with this provider configuration in that
+    /// catalog: the ontology a plan checks against.
+    pub async fn load_for_plan(client: &Mesh) -> Result<Self, AwsError> {
         let catalog = tag_catalog(client).await?;
-        Ok(Self::load(client).await?.with_planned(&catalog))
+        Ok(Self::load(client)
+            .await?
+            .with_planned(client.planned_tags(), &catalog))
     }
 
     /// Lists every LF-tag of the ontology's catalog (the provider's `tag_catalog_id`, else the
     /// caller's), following pages.
-    pub async fn load(client: &Clients) -> Result<Self, AwsError> {
+    pub async fn load(client: &Mesh) -> Result<Self, AwsError> {
         Self::load_catalog(client, client.tag_catalog_id()).await
     }
 
     /// Lists every LF-tag of `catalog_id` (`None`: the caller's catalog), following pages.
-    pub async fn load_catalog(
-        client: &Clients,
-        catalog_id: Option<&str>,
-    ) -> Result<Self, AwsError> {
+    pub async fn load_catalog(client: &Mesh, catalog_id: Option<&str>) -> Result<Self, AwsError> {
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
@@ -247,7 +247,7 @@ pub fn pairs(tags: &BTreeMap<String, String>, catalog_id: &str) -> Vec<LfTagPair
 /// anything in it is new or changed (a key's value changes in place), then detaches keys that
 /// left. Returns after the first failure.
 pub async fn retag(
-    client: &Clients,
+    client: &Mesh,
     resource: &Resource,
     catalog_id: &str,
     before: &BTreeMap<String, String>,
@@ -361,29 +361,35 @@ mod tests {
 
     #[test]
     fn planned_tags_count_at_plan_for_their_catalog_only() {
-        // Catalog ids unique to this test: the registry is process-wide.
-        note_planned("900000000001", "tier", &set(&["gold", "silver"]));
+        let planned = PlannedTags::default();
+        planned.note("900000000001", "tier", &set(&["gold", "silver"]));
         let uses = [tag_use("tier", "gold")];
 
         let empty = Ontology::default();
         assert!(empty.check(&uses, true).has_errors());
         assert!(!empty
             .clone()
-            .with_planned("900000000001")
+            .with_planned(&planned, "900000000001")
             .check(&uses, true)
             .has_errors());
         assert!(empty
-            .with_planned("900000000002")
+            .with_planned(&planned, "900000000002")
+            .check(&uses, true)
+            .has_errors());
+        // Another provider configuration has its own.
+        assert!(Ontology::default()
+            .with_planned(&PlannedTags::default(), "900000000001")
             .check(&uses, true)
             .has_errors());
     }
 
     #[test]
     fn planned_values_add_to_the_catalog_values() {
-        note_planned("900000000003", "sensitivity", &set(&["public"]));
+        let planned = PlannedTags::default();
+        planned.note("900000000003", "sensitivity", &set(&["public"]));
         let mut found = BTreeMap::new();
         found.insert("sensitivity".to_string(), set(&["internal"]));
-        let o = Ontology(found).with_planned("900000000003");
+        let o = Ontology(found).with_planned(&planned, "900000000003");
         assert!(!o
             .check(&[tag_use("sensitivity", "public")], true)
             .has_errors());

@@ -3,8 +3,9 @@
 //! optionally on some columns only. Changed in place without an access gap.
 
 use super::grants::{self, check_principal, Columns, Filter, Grant, Target, TABLE_PERMISSIONS};
+use super::Mesh;
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients};
+use crate::aws::AwsError;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -292,7 +293,7 @@ struct Found {
 
 impl ProductGrant {
     /// What exists of `spec`'s grants, exactly as declared.
-    async fn find(&self, client: &Clients, spec: &Spec) -> Result<Found, Diagnostics> {
+    async fn find(&self, client: &Mesh, spec: &Spec) -> Result<Found, Diagnostics> {
         let (table_grants, database_grant) = (spec.table_grants(), [spec.database_grant()]);
         let (table, database) = futures::join!(
             grants::read_owned(client, &table_grants),
@@ -307,7 +308,7 @@ impl ProductGrant {
     /// Every grant of the principal on any table of the spec's database.
     async fn table_grants_in_database(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<Vec<Grant>, Diagnostics> {
         let all = grants::list(
@@ -332,7 +333,7 @@ impl ProductGrant {
             .collect())
     }
 
-    async fn account(&self, client: &Clients) -> Result<String, Diagnostics> {
+    async fn account(&self, client: &Mesh) -> Result<String, Diagnostics> {
         client
             .account_id()
             .await
@@ -342,7 +343,7 @@ impl ProductGrant {
     /// The state after a failure part-way: what exists, or nothing.
     async fn after_failure(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         diags: Diagnostics,
     ) -> Failure<Model> {
@@ -376,7 +377,7 @@ fn columns_validator() -> Validator {
 #[async_trait]
 impl Resource for ProductGrant {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_product_grant"
@@ -546,7 +547,7 @@ impl Resource for ProductGrant {
         }
     }
 
-    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         if let Attr::Known(product) = &req.config.product {
             if let Some((domain, name)) = product.split_once('/') {
                 req.planned.database = Attr::Known(database_name(domain));
@@ -620,7 +621,7 @@ impl Resource for ProductGrant {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         mut planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -638,7 +639,7 @@ impl Resource for ProductGrant {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -684,7 +685,7 @@ impl Resource for ProductGrant {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         private: &mut Private,
@@ -718,7 +719,7 @@ impl Resource for ProductGrant {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -734,7 +735,7 @@ impl Resource for ProductGrant {
         Ok(())
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         let parsed = GrantId::parse(id).map_err(|problem| {
             Diagnostics::from(
                 Diagnostic::error(

@@ -7,8 +7,9 @@
 //! So every argument here replaces the link; a link holds no data, so replacing it loses nothing.
 
 use super::grants;
+use super::Mesh;
 use super::{aws_diag, known};
-use crate::aws::{AwsError, Clients, Service};
+use crate::aws::{AwsError, Service};
 use crate::framework::value::Attr;
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
@@ -167,7 +168,7 @@ enum Found {
 impl ProductLink {
     async fn get_table(
         &self,
-        client: &Clients,
+        client: &Mesh,
         database: &str,
         name: &str,
     ) -> Result<Found, Diagnostics> {
@@ -200,7 +201,7 @@ impl ProductLink {
 
     async fn get_database(
         &self,
-        client: &Clients,
+        client: &Mesh,
         name: &str,
     ) -> Result<Option<aws_sdk_glue::types::Database>, Diagnostics> {
         match client
@@ -216,7 +217,7 @@ impl ProductLink {
     }
 
     /// Creates the links database when it is missing. Returns whether this call created it.
-    async fn ensure_database(&self, client: &Clients, name: &str) -> Result<bool, Diagnostics> {
+    async fn ensure_database(&self, client: &Mesh, name: &str) -> Result<bool, Diagnostics> {
         if self.get_database(client, name).await?.is_some() {
             return Ok(false);
         }
@@ -260,11 +261,7 @@ impl ProductLink {
 
     /// Deletes the links database when a product link created it and it holds no table. A
     /// database someone else made, or one still holding tables or other links, stays.
-    async fn delete_database_if_ours(
-        &self,
-        client: &Clients,
-        name: &str,
-    ) -> Result<(), Diagnostics> {
+    async fn delete_database_if_ours(&self, client: &Mesh, name: &str) -> Result<(), Diagnostics> {
         let Some(db) = self.get_database(client, name).await? else {
             return Ok(());
         };
@@ -304,7 +301,7 @@ impl ProductLink {
         }
     }
 
-    async fn create_link(&self, client: &Clients, spec: &Spec) -> Result<String, Diagnostics> {
+    async fn create_link(&self, client: &Mesh, spec: &Spec) -> Result<String, Diagnostics> {
         let input = spec.table_input()?;
         let created = client
             .call(Service::Glue, "CreateTable", || {
@@ -391,7 +388,7 @@ fn already_exists(spec: &Spec, e: &AwsError) -> Diagnostics {
 #[async_trait]
 impl Resource for ProductLink {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_product_link"
@@ -481,7 +478,7 @@ impl Resource for ProductLink {
         )
     }
 
-    async fn modify_plan(&self, _client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, _client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         // `name` defaults to the source table's name (unknown while that is unknown).
         if req.config.name.is_null() {
             req.planned.name = match &req.config.source {
@@ -499,7 +496,7 @@ impl Resource for ProductLink {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -524,7 +521,7 @@ impl Resource for ProductLink {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -536,7 +533,7 @@ impl Resource for ProductLink {
 
     async fn update(
         &self,
-        _client: &Clients,
+        _client: &Mesh,
         prior: Model,
         planned: Model,
         _private: &mut Private,
@@ -552,7 +549,7 @@ impl Resource for ProductLink {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -587,7 +584,7 @@ impl Resource for ProductLink {
         self.delete_database_if_ours(client, &database).await
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         let (database, name) = parse_id(id).map_err(|problem| {
             Diagnostics::from(
                 Diagnostic::error(

@@ -2,14 +2,15 @@
 //! or prefix holds data, and that deletes objects (only when the user said `force_destroy`).
 
 use super::aws_diag;
-use crate::aws::{Clients, Service};
+use super::Mesh;
+use crate::aws::Service;
 use crate::framework::{Diagnostic, Diagnostics};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 /// Fails when `bucket` holds any current object under `prefix` ("" for the whole bucket),
 /// naming one of them, so destroy stops before deleting anything.
 pub async fn ensure_no_objects(
-    client: &Clients,
+    client: &Mesh,
     bucket: &str,
     prefix: &str,
 ) -> Result<(), Diagnostics> {
@@ -41,11 +42,7 @@ pub async fn ensure_no_objects(
 }
 
 /// Deletes every object version and delete marker under `prefix`, in batches of 1,000.
-pub async fn delete_prefix(
-    client: &Clients,
-    bucket: &str,
-    prefix: &str,
-) -> Result<(), Diagnostics> {
+pub async fn delete_prefix(client: &Mesh, bucket: &str, prefix: &str) -> Result<(), Diagnostics> {
     loop {
         let page = client
             .call(Service::S3, "ListObjectVersions", || {
@@ -123,7 +120,7 @@ pub async fn delete_prefix(
 
 /// Deletes a bucket with everything left in it (versions and delete markers included); a bucket
 /// already gone is success.
-pub async fn delete_bucket(client: &Clients, bucket: &str) -> Result<(), Diagnostics> {
+pub async fn delete_bucket(client: &Mesh, bucket: &str) -> Result<(), Diagnostics> {
     delete_prefix(client, bucket, "").await?;
     match client
         .call(Service::S3, "DeleteBucket", || {

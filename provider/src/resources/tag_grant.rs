@@ -6,8 +6,8 @@ use super::grants::{
     self, check_principal, Grant, PolicyKind, Target, DATABASE_PERMISSIONS, TABLE_PERMISSIONS,
 };
 use super::ontology::{self, Ontology, TagUse};
+use super::Mesh;
 use super::{aws_diag, known};
-use crate::aws::Clients;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
@@ -288,9 +288,9 @@ fn tag_uses(expression: &Expression) -> Vec<TagUse> {
 
 /// Checks the expression against the catalog's LF-tags: an unknown key or value is an error. At
 /// plan time the LF-tags this provider has planned count as defined (see
-/// [`ontology::note_planned`]); at apply only what the catalog holds counts.
+/// [`ontology::PlannedTags`]); at apply only what the catalog holds counts.
 async fn check_expression(
-    client: &Clients,
+    client: &Mesh,
     catalog: &str,
     expression: &Expression,
     at_plan: bool,
@@ -299,7 +299,7 @@ async fn check_expression(
         .await
         .map_err(|e| aws_diag("Cannot list LF-tags to check the expression", &e))?;
     if at_plan {
-        o = o.with_planned(catalog);
+        o = o.with_planned(client.planned_tags(), catalog);
     }
     let problems = o.check(&tag_uses(expression), true);
     if problems.has_errors() {
@@ -321,7 +321,7 @@ impl TagGrant {
     /// What exists of `spec`'s grants. With `import`, every permission found counts.
     async fn find(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         import: bool,
     ) -> Result<Vec<Grant>, Diagnostics> {
@@ -356,7 +356,7 @@ impl TagGrant {
     /// grants `before` declares) and, in `private`, every other grant the change may have made.
     async fn after_failure(
         &self,
-        client: &Clients,
+        client: &Mesh,
         before: &Spec,
         after: &Spec,
         stray: Vec<Grant>,
@@ -400,7 +400,7 @@ fn set_default(items: &[&str]) -> Value {
 #[async_trait]
 impl Resource for TagGrant {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_tag_grant"
@@ -510,7 +510,7 @@ impl Resource for TagGrant {
         }
     }
 
-    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         if req.planned.catalog_id.is_unknown() {
             if let Some(client) = client {
                 match ontology::tag_catalog(client).await {
@@ -561,7 +561,7 @@ impl Resource for TagGrant {
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         mut planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -591,7 +591,7 @@ impl Resource for TagGrant {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -640,7 +640,7 @@ impl Resource for TagGrant {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         private: &mut Private,
@@ -674,7 +674,7 @@ impl Resource for TagGrant {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -687,7 +687,7 @@ impl Resource for TagGrant {
         .await
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         let parsed = GrantId::parse(id).map_err(|problem| {
             Diagnostics::from(
                 Diagnostic::error(

@@ -6,7 +6,7 @@ use super::*;
 impl DataProduct {
     pub(super) async fn put_contract(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         home: &Home,
         reg: &Registered,
@@ -41,7 +41,7 @@ impl DataProduct {
     /// concurrently.
     pub(super) async fn tag_new(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         home: &Home,
     ) -> Result<(), Diagnostics> {
@@ -85,7 +85,7 @@ impl DataProduct {
     /// Undoes a create that failed part-way. Returns what could not be undone.
     pub(super) async fn undo(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         home: Option<&Home>,
         schema: bool,
@@ -116,11 +116,7 @@ impl DataProduct {
         diags
     }
 
-    pub(super) async fn delete_table(
-        &self,
-        client: &Clients,
-        spec: &Spec,
-    ) -> Result<(), Diagnostics> {
+    pub(super) async fn delete_table(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
         match client
             .call(Service::Glue, "DeleteTable", || {
                 client
@@ -145,7 +141,7 @@ impl DataProduct {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn fail(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         home: Option<&Home>,
         schema: bool,

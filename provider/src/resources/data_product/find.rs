@@ -29,7 +29,7 @@ pub(super) struct FoundSchema {
 }
 
 impl DataProduct {
-    pub(super) async fn home(&self, client: &Clients, domain: &str) -> Result<Home, Diagnostics> {
+    pub(super) async fn home(&self, client: &Mesh, domain: &str) -> Result<Home, Diagnostics> {
         let database = database_name(domain);
         let out = client
             .call(Service::Glue, "GetDatabase", || client.glue().get_database().name(&database).send())
@@ -82,7 +82,7 @@ impl DataProduct {
     /// repairs them.
     pub(super) async fn find(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
         bucket: &str,
     ) -> Result<Option<Found>, Diagnostics> {
@@ -203,7 +203,7 @@ impl DataProduct {
 
     pub(super) async fn import_product(
         &self,
-        client: &Clients,
+        client: &Mesh,
         id: &str,
     ) -> Result<Model, Diagnostics> {
         let parsed = ProductId::parse(id).map_err(|why| {

@@ -7,9 +7,9 @@
 //! rather than created with CreateDataQualityRuleset, which the local emulator does not serve.
 
 use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
-use super::Owner;
 use super::{aws_diag, known, storage};
-use crate::aws::{Clients, Service};
+use super::{Mesh, Owner};
+use crate::aws::Service;
 use crate::contract::columns::{check_column_name, Column};
 use crate::contract::document::Contract;
 use crate::contract::dqdl;
@@ -49,7 +49,7 @@ use spec::*;
 #[async_trait]
 impl Resource for DataProduct {
     type Model = Model;
-    type Client = Clients;
+    type Client = Mesh;
 
     fn type_name(&self) -> &'static str {
         "mesh_data_product"
@@ -63,13 +63,13 @@ impl Resource for DataProduct {
         model::validate(config, diags)
     }
 
-    async fn modify_plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    async fn modify_plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         self.plan(client, req).await
     }
 
     async fn create(
         &self,
-        client: &Clients,
+        client: &Mesh,
         planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -182,7 +182,7 @@ impl Resource for DataProduct {
 
     async fn read(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
@@ -228,7 +228,7 @@ impl Resource for DataProduct {
 
     async fn update(
         &self,
-        client: &Clients,
+        client: &Mesh,
         prior: Model,
         planned: Model,
         private: &mut Private,
@@ -369,7 +369,7 @@ impl Resource for DataProduct {
 
     async fn delete(
         &self,
-        client: &Clients,
+        client: &Mesh,
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
@@ -408,7 +408,7 @@ impl Resource for DataProduct {
         Ok(())
     }
 
-    async fn import(&self, client: &Clients, id: &str) -> Result<Model, Diagnostics> {
+    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
         self.import_product(client, id).await
     }
 }

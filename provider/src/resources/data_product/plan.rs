@@ -34,7 +34,7 @@ impl Drift {
 }
 
 impl DataProduct {
-    pub(super) async fn plan(&self, client: Option<&Clients>, req: &mut PlanRequest<Model>) {
+    pub(super) async fn plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
         let mut drift = Drift::of(&req.private);
         self.plan_with(client, req, &mut drift).await;
         drift.save(&mut req.private);
@@ -42,7 +42,7 @@ impl DataProduct {
 
     async fn plan_with(
         &self,
-        client: Option<&Clients>,
+        client: Option<&Mesh>,
         req: &mut PlanRequest<Model>,
         drift: &mut Drift,
     ) {
@@ -67,8 +67,10 @@ impl DataProduct {
                     if !o.check(&uses, false).is_empty() {
                         drift.unverified_tags = true;
                     }
-                    req.diags
-                        .extend(o.with_planned(&catalog).check(&uses, false));
+                    req.diags.extend(
+                        o.with_planned(client.planned_tags(), &catalog)
+                            .check(&uses, false),
+                    );
                 }
                 Err(e) => req.diags.extend(aws_diag(
                     "Cannot list LF-tags to check the product's tags",

@@ -5,7 +5,7 @@ use super::*;
 impl DataProduct {
     pub(super) async fn ensure_registry(
         &self,
-        client: &Clients,
+        client: &Mesh,
         registry: &str,
     ) -> Result<(), Diagnostics> {
         match client
@@ -30,7 +30,7 @@ impl DataProduct {
 
     pub(super) async fn create_schema(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<Registered, Diagnostics> {
         self.ensure_registry(client, &spec.registry).await?;
@@ -80,7 +80,7 @@ impl DataProduct {
 
     pub(super) async fn register_version(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<i64, Diagnostics> {
         let out = client
@@ -140,7 +140,7 @@ impl DataProduct {
     /// completing an earlier one, or a table recreated after deletion). Says whether it created.
     pub(super) async fn adopt_or_create_schema(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<(Registered, bool), Diagnostics> {
         match self.create_schema(client, spec).await {
@@ -176,7 +176,7 @@ impl DataProduct {
     /// each version by number (concurrently). Deleted versions are skipped.
     pub(super) async fn history(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<Vec<Vec<Column>>, Diagnostics> {
         let schema = client
@@ -245,7 +245,7 @@ impl DataProduct {
 
     pub(super) async fn delete_schema(
         &self,
-        client: &Clients,
+        client: &Mesh,
         spec: &Spec,
     ) -> Result<(), Diagnostics> {
         match client
