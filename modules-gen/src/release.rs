@@ -68,7 +68,7 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 
 use crate::interface::{compare_conditions, ConditionChange, Interface, Output, Variable};
-use crate::publish::{self, Store};
+use crate::store::{self, Store};
 
 /// Arguments of `mesh-modules release`.
 #[derive(clap::Args, Debug)]
@@ -600,7 +600,7 @@ pub struct Plan {
 /// index's `file`, and must match the index's sha256.
 pub async fn changes_since_published(
     store: &Store,
-    index: &publish::Index,
+    index: &store::Index,
     name: &str,
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Option<(Version, Option<Change>)>, String> {
@@ -609,20 +609,20 @@ pub async fn changes_since_published(
     };
     let version = Version::parse(&entry.version)
         .map_err(|e| format!("module {name}: index version {:?}: {e}", entry.version))?;
-    let key = publish::zip_key(name, &version);
+    let key = store::zip_key(name, &version);
     let zip = store.get(&key).await?.ok_or_else(|| {
         format!(
             "module {name}: the index lists {version} but {} is missing",
             store.object_url(&key)
         )
     })?;
-    if publish::sha256_hex(&zip) != entry.sha256 {
+    if store::sha256_hex(&zip) != entry.sha256 {
         return Err(format!(
             "module {name}: {} does not match the sha256 in the index",
             store.object_url(&key)
         ));
     }
-    let old = publish::unzip_files(&zip).map_err(|e| format!("module {name} {version}: {e}"))?;
+    let old = store::unzip_files(&zip).map_err(|e| format!("module {name} {version}: {e}"))?;
     let change = compare_modules(&old, files).map_err(|e| format!("module {name}: {e}"))?;
     Ok(Some((version, change)))
 }
@@ -640,7 +640,7 @@ fn read_changelog(dir: &Path) -> Result<Option<String>, String> {
 /// documentation).
 async fn plan_module(
     store: &Store,
-    index: &publish::Index,
+    index: &store::Index,
     name: &str,
     dir: &Path,
 ) -> Result<Plan, String> {
@@ -649,7 +649,7 @@ async fn plan_module(
             .map_err(|e| format!("{}: {e}", dir.join(CHANGELOG).display()))?,
         None => Vec::new(),
     };
-    let files = publish::module_files(dir)?;
+    let files = store::module_files(dir)?;
     // Even a first release must be a module Terraform can read.
     Interface::from_file_bytes(&files).map_err(|e| format!("module {name}: {e}"))?;
     let show = |v: Option<&Version>| v.map_or_else(|| "none".to_string(), ToString::to_string);
@@ -721,8 +721,8 @@ pub fn run(args: &ReleaseArgs) -> Result<(), String> {
         Some(date) => parse_date(date)?,
         None => today_utc(),
     };
-    let modules = publish::select_modules(&args.modules, &args.module)?;
-    let plans = publish::block_on(async {
+    let modules = store::select_modules(&args.modules, &args.module)?;
+    let plans = store::block_on(async {
         let store =
             Store::open(&args.from, args.endpoint.as_deref(), args.region.as_deref()).await?;
         if !store.exists().await? {
@@ -1130,9 +1130,9 @@ output "table_arn" {
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("variables.tf"), BASE).unwrap();
         let store_dir = work.path().join("store").display().to_string();
-        let plan = publish::block_on(async {
+        let plan = store::block_on(async {
             let store = Store::open(&store_dir, None, None).await?;
-            plan_module(&store, &publish::Index::new(), "m", &dir).await
+            plan_module(&store, &store::Index::new(), "m", &dir).await
         })
         .unwrap();
         assert_eq!(plan.published, None);

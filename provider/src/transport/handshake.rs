@@ -3,13 +3,43 @@
 //! Everything here is a pure function of an environment lookup, so tests never touch the
 //! process-global environment.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use base64::Engine;
 
-use super::listener::ListenAddr;
 use super::{Error, PROVIDER_ADDRESS};
+
+/// Where the plugin listens, as the handshake names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// A unix socket path.
+    Unix(PathBuf),
+    /// A TCP address on 127.0.0.1.
+    Tcp(SocketAddr),
+}
+
+impl ListenAddr {
+    /// The handshake's NETWORK field.
+    pub fn network(&self) -> &'static str {
+        match self {
+            ListenAddr::Unix(_) => "unix",
+            ListenAddr::Tcp(_) => "tcp",
+        }
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    /// The handshake's ADDR field.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListenAddr::Unix(path) => write!(f, "{}", path.display()),
+            ListenAddr::Tcp(addr) => write!(f, "{addr}"),
+        }
+    }
+}
 
 /// The variable holding go-plugin's magic cookie.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";

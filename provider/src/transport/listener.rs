@@ -1,6 +1,5 @@
 //! The socket Terraform connects to, and the pieces decided before serving.
 
-use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
 #[cfg(unix)]
@@ -11,38 +10,10 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use super::handshake::ListenAddr;
 use super::handshake::{self, Network, Settings};
 use super::tls::{self, ServerIdentity};
 use super::Error;
-
-/// Where the plugin listens, as the handshake names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    /// A unix socket path.
-    Unix(PathBuf),
-    /// A TCP address on 127.0.0.1.
-    Tcp(SocketAddr),
-}
-
-impl ListenAddr {
-    /// The handshake's NETWORK field.
-    pub fn network(&self) -> &'static str {
-        match self {
-            ListenAddr::Unix(_) => "unix",
-            ListenAddr::Tcp(_) => "tcp",
-        }
-    }
-}
-
-impl fmt::Display for ListenAddr {
-    /// The handshake's ADDR field.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ListenAddr::Unix(path) => write!(f, "{}", path.display()),
-            ListenAddr::Tcp(addr) => write!(f, "{addr}"),
-        }
-    }
-}
 
 /// A byte stream of any kind, so unix, TCP and TLS connections share one type.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
