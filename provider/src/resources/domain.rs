@@ -2,7 +2,7 @@
 //! registered with Lake Formation, the Glue database `<domain>_products` tagged
 //! `domain=<name>`, Lake Formation-only access, and the domain's owner.
 
-use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::ontology::{self, Ontology, TagUse};
 use super::Mesh;
 use super::{aws_diag, known};
 use super::{grants, Owner};
@@ -225,24 +225,12 @@ fn check_email(email: &str) -> Option<String> {
 impl Domain {
     /// The tag uses of a model, with their paths, for ontology checks.
     fn tag_uses(m: &Model) -> Vec<TagUse> {
-        let mut uses = Vec::new();
-        if let Attr::Known(name) = &m.name {
-            uses.push(TagUse {
-                path: AttributePath::attr("name"),
-                key: DOMAIN_TAG.into(),
-                value: name.clone(),
-            });
-        }
-        if let Attr::Known(tags) = &m.lf_tags {
-            for (k, v) in tags {
-                uses.push(TagUse {
-                    path: AttributePath::attr("lf_tags").then_key(k.clone()),
-                    key: k.clone(),
-                    value: v.clone(),
-                });
-            }
-        }
-        uses
+        ontology::declared_uses(
+            AttributePath::attr("name"),
+            &m.name,
+            AttributePath::attr("lf_tags"),
+            &m.lf_tags,
+        )
     }
 
     async fn ensure_bucket(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
@@ -405,7 +393,7 @@ impl Domain {
         match created {
             Ok(_) => {}
             Err(e) if e.is_already_exists() => {
-                let existing = self.get_database(client, &spec.database()).await?;
+                let existing = super::find_database(client, &spec.database()).await?;
                 let owner = existing
                     .as_ref()
                     .and_then(|d| d.parameters.as_ref())
@@ -430,7 +418,7 @@ impl Domain {
                 ))
             }
         }
-        let db = self.get_database(client, &spec.database()).await?;
+        let db = super::find_database(client, &spec.database()).await?;
         Ok(db.and_then(|d| d.catalog_id).unwrap_or_default())
     }
 
@@ -455,22 +443,6 @@ impl Domain {
             })
     }
 
-    async fn get_database(
-        &self,
-        client: &Mesh,
-        name: &str,
-    ) -> Result<Option<aws_sdk_glue::types::Database>, Diagnostics> {
-        match client
-            .call(Service::Glue, "GetDatabase", || {
-                client.glue().get_database().name(name).send()
-            })
-            .await
-        {
-            Ok(out) => Ok(out.database),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(aws_diag(format!("Cannot read Glue database {name}"), &e)),
-        }
-    }
 
     async fn find(
         &self,
@@ -479,7 +451,7 @@ impl Domain {
         prior_bucket: Option<&str>,
     ) -> Result<Option<Found>, Diagnostics> {
         let database = database_name(name);
-        let Some(db) = self.get_database(client, &database).await? else {
+        let Some(db) = super::find_database(client, &database).await? else {
             return Ok(None);
         };
         let params = db.parameters.clone().unwrap_or_default();

@@ -56,6 +56,22 @@ pub struct Owner {
     pub email: Attr<String>,
 }
 
+/// The Glue database `name` of the caller's catalog; `None` when there is none.
+pub async fn find_database(
+    client: &Mesh,
+    name: &str,
+) -> Result<Option<aws_sdk_glue::types::Database>, Diagnostics> {
+    use crate::aws::{Found as _, Service};
+    let out = client
+        .call(Service::Glue, "GetDatabase", || {
+            client.glue().get_database().name(name).send()
+        })
+        .await
+        .found()
+        .map_err(|e| aws_diag(format!("Cannot read Glue database {name}"), &e))?;
+    Ok(out.and_then(|o| o.database))
+}
+
 /// An AWS failure as a diagnostic: the summary says what the provider was doing, the detail
 /// carries the service, operation, AWS error code and message.
 pub fn aws_diag(doing: impl Into<String>, err: &AwsError) -> Diagnostics {

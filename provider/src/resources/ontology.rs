@@ -102,6 +102,41 @@ pub struct TagUse {
     pub value: String,
 }
 
+/// The LF-tags a resource declares, each with where the user wrote it: `domain = <name>` from
+/// the attribute at `domain_at` (when known), then every entry of the `lf_tags` map at
+/// `tags_at`.
+pub fn declared_uses(
+    domain_at: AttributePath,
+    domain: &Attr<String>,
+    tags_at: AttributePath,
+    tags: &Attr<BTreeMap<String, String>>,
+) -> Vec<TagUse> {
+    let mut uses: Vec<TagUse> = domain
+        .known()
+        .map(|d| TagUse {
+            path: domain_at,
+            key: DOMAIN_TAG.into(),
+            value: d.clone(),
+        })
+        .into_iter()
+        .collect();
+    uses.extend(map_uses(tags_at, tags));
+    uses
+}
+
+/// The entries of an `lf_tags` map at `at`, each with its path.
+pub fn map_uses(at: AttributePath, tags: &Attr<BTreeMap<String, String>>) -> Vec<TagUse> {
+    tags.known()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| TagUse {
+            path: at.then_key(k.clone()),
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
 /// LF-tags that `mesh_lf_tag` resources have planned (created or changed) in one provider
 /// configuration, by catalog id: state of the configured provider ([`super::Mesh`]).
 ///
@@ -381,6 +416,35 @@ mod tests {
             .with_planned(&PlannedTags::default(), "900000000001")
             .check(&uses, true)
             .has_errors());
+    }
+
+    #[test]
+    fn declared_uses_name_where_each_tag_was_written() {
+        let tags = Attr::Known([("sensitivity".to_string(), "internal".to_string())].into());
+        let uses = declared_uses(
+            AttributePath::attr("name"),
+            &Attr::Known("commerce".into()),
+            AttributePath::attr("lf_tags"),
+            &tags,
+        );
+        let shown: Vec<String> = uses
+            .iter()
+            .map(|u| format!("{}: {}={}", u.path, u.key, u.value))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "name: domain=commerce",
+                "lf_tags[\"sensitivity\"]: sensitivity=internal"
+            ]
+        );
+        assert!(declared_uses(
+            AttributePath::attr("name"),
+            &Attr::Unknown,
+            AttributePath::attr("lf_tags"),
+            &Attr::Null
+        )
+        .is_empty());
     }
 
     #[test]

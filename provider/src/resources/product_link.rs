@@ -199,26 +199,10 @@ impl ProductLink {
         }
     }
 
-    async fn get_database(
-        &self,
-        client: &Mesh,
-        name: &str,
-    ) -> Result<Option<aws_sdk_glue::types::Database>, Diagnostics> {
-        match client
-            .call(Service::Glue, "GetDatabase", || {
-                client.glue().get_database().name(name).send()
-            })
-            .await
-        {
-            Ok(out) => Ok(out.database),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(aws_diag(format!("Cannot read Glue database {name}"), &e)),
-        }
-    }
 
     /// Creates the links database when it is missing. Returns whether this call created it.
     async fn ensure_database(&self, client: &Mesh, name: &str) -> Result<bool, Diagnostics> {
-        if self.get_database(client, name).await?.is_some() {
+        if super::find_database(client, name).await?.is_some() {
             return Ok(false);
         }
         let input = DatabaseInput::builder()
@@ -262,7 +246,7 @@ impl ProductLink {
     /// Deletes the links database when a product link created it and it holds no table. A
     /// database someone else made, or one still holding tables or other links, stays.
     async fn delete_database_if_ours(&self, client: &Mesh, name: &str) -> Result<(), Diagnostics> {
-        let Some(db) = self.get_database(client, name).await? else {
+        let Some(db) = super::find_database(client, name).await? else {
             return Ok(());
         };
         let ours = db

@@ -6,7 +6,7 @@
 //! The Glue Data Quality ruleset itself is carried in the contract document (as a DQDL ruleset)
 //! rather than created with CreateDataQualityRuleset, which the local emulator does not serve.
 
-use super::ontology::{self, Ontology, TagUse, DOMAIN_TAG};
+use super::ontology::{self, Ontology, TagUse};
 use super::{aws_diag, known, storage};
 use super::{Mesh, Owner};
 use crate::aws::Service;

@@ -415,37 +415,17 @@ impl DataProduct {
     }
 
     pub(super) fn tag_uses(m: &Model) -> Vec<TagUse> {
-        let mut uses = Vec::new();
-        if let Attr::Known(d) = &m.domain {
-            uses.push(TagUse {
-                path: AttributePath::attr("domain"),
-                key: DOMAIN_TAG.into(),
-                value: d.clone(),
-            });
-        }
-        if let Attr::Known(tags) = &m.lf_tags {
-            for (k, v) in tags {
-                uses.push(TagUse {
-                    path: AttributePath::attr("lf_tags").then_key(k.clone()),
-                    key: k.clone(),
-                    value: v.clone(),
-                });
-            }
-        }
+        let mut uses = ontology::declared_uses(
+            AttributePath::attr("domain"),
+            &m.domain,
+            AttributePath::attr("lf_tags"),
+            &m.lf_tags,
+        );
         for (i, c) in m.column.known().into_iter().flatten().enumerate() {
-            if let Attr::Known(tags) = &c.lf_tags {
-                for (k, v) in tags {
-                    let path = AttributePath::attr("column")
-                        .then_index(i)
-                        .then_attr("lf_tags")
-                        .then_key(k.clone());
-                    uses.push(TagUse {
-                        path,
-                        key: k.clone(),
-                        value: v.clone(),
-                    });
-                }
-            }
+            let at = AttributePath::attr("column")
+                .then_index(i)
+                .then_attr("lf_tags");
+            uses.extend(ontology::map_uses(at, &c.lf_tags));
         }
         uses
     }
