@@ -443,7 +443,6 @@ impl Domain {
             })
     }
 
-
     async fn find(
         &self,
         client: &Mesh,

@@ -3,6 +3,7 @@
 
 use super::Mesh;
 use super::{aws_diag, known};
+use crate::aws::Found as _;
 use crate::aws::Service;
 use crate::framework::value::Attr;
 use crate::framework::{
@@ -362,7 +363,7 @@ impl Resource for LfTag {
             catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
             key: known(&state.key, "key")?.clone(),
         };
-        match client
+        client
             .call(Service::LakeFormation, "DeleteLFTag", || {
                 client
                     .lakeformation()
@@ -372,11 +373,8 @@ impl Resource for LfTag {
                     .send()
             })
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(lf(&e, "delete", &id.to_string())),
-        }
+            .or_gone()
+            .map_err(|e| lf(&e, "delete", &id.to_string()))
     }
 
     async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {

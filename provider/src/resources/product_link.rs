@@ -9,6 +9,7 @@
 use super::grants;
 use super::Mesh;
 use super::{aws_diag, known};
+use crate::aws::Found as _;
 use crate::aws::{AwsError, Service};
 use crate::framework::value::Attr;
 use crate::framework::{
@@ -199,7 +200,6 @@ impl ProductLink {
         }
     }
 
-
     /// Creates the links database when it is missing. Returns whether this call created it.
     async fn ensure_database(&self, client: &Mesh, name: &str) -> Result<bool, Diagnostics> {
         if super::find_database(client, name).await?.is_some() {
@@ -273,16 +273,13 @@ impl ProductLink {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(aws_diag(format!("Cannot list tables of {name}"), &e)),
         }
-        match client
+        client
             .call(Service::Glue, "DeleteDatabase", || {
                 client.glue().delete_database().name(name).send()
             })
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(aws_diag(format!("Cannot delete Glue database {name}"), &e)),
-        }
+            .or_gone()
+            .map_err(|e| aws_diag(format!("Cannot delete Glue database {name}"), &e))
     }
 
     async fn create_link(&self, client: &Mesh, spec: &Spec) -> Result<String, Diagnostics> {

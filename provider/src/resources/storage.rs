@@ -3,6 +3,7 @@
 
 use super::aws_diag;
 use super::Mesh;
+use crate::aws::Found as _;
 use crate::aws::Service;
 use crate::framework::{Diagnostic, Diagnostics};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -122,14 +123,11 @@ pub async fn delete_prefix(client: &Mesh, bucket: &str, prefix: &str) -> Result<
 /// already gone is success.
 pub async fn delete_bucket(client: &Mesh, bucket: &str) -> Result<(), Diagnostics> {
     delete_prefix(client, bucket, "").await?;
-    match client
+    client
         .call(Service::S3, "DeleteBucket", || {
             client.s3().delete_bucket().bucket(bucket).send()
         })
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(aws_diag(format!("Cannot delete bucket {bucket}"), &e)),
-    }
+        .or_gone()
+        .map_err(|e| aws_diag(format!("Cannot delete bucket {bucket}"), &e))
 }

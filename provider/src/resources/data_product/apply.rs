@@ -2,6 +2,7 @@
 //! table, and undoing a create that failed part-way.
 
 use super::*;
+use crate::aws::Found as _;
 
 impl DataProduct {
     pub(super) async fn put_contract(
@@ -117,7 +118,7 @@ impl DataProduct {
     }
 
     pub(super) async fn delete_table(&self, client: &Mesh, spec: &Spec) -> Result<(), Diagnostics> {
-        match client
+        client
             .call(Service::Glue, "DeleteTable", || {
                 client
                     .glue()
@@ -127,14 +128,13 @@ impl DataProduct {
                     .send()
             })
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(aws_diag(
-                format!("Cannot delete table {}.{}", spec.database(), spec.name),
-                &e,
-            )),
-        }
+            .or_gone()
+            .map_err(|e| {
+                aws_diag(
+                    format!("Cannot delete table {}.{}", spec.database(), spec.name),
+                    &e,
+                )
+            })
     }
 
     /// A create failed: undo what it did; if the undo fails too, save what exists.

@@ -1,6 +1,7 @@
 //! The schema contract in the Glue Schema Registry: the registry, the schema, its versions.
 
 use super::*;
+use crate::aws::Found as _;
 
 impl DataProduct {
     pub(super) async fn ensure_registry(
@@ -248,7 +249,7 @@ impl DataProduct {
         client: &Mesh,
         spec: &Spec,
     ) -> Result<(), Diagnostics> {
-        match client
+        client
             .call(Service::Glue, "DeleteSchema", || {
                 client
                     .glue()
@@ -257,13 +258,7 @@ impl DataProduct {
                     .send()
             })
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(aws_diag(
-                format!("Cannot delete schema {}", spec.schema_name()),
-                &e,
-            )),
-        }
+            .or_gone()
+            .map_err(|e| aws_diag(format!("Cannot delete schema {}", spec.schema_name()), &e))
     }
 }
