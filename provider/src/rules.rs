@@ -96,6 +96,31 @@ pub fn check_account_id(s: &str) -> Option<String> {
     (!is_account_id(s)).then(|| format!("{s:?} is not a 12-digit AWS account id."))
 }
 
+/// A checked 12-digit AWS account id (also a Data Catalog id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Checks `s`; the error says what is wrong.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match check_account_id(s) {
+            Some(problem) => Err(problem),
+            None => Ok(Self(s.to_string())),
+        }
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The validator of attributes holding an account id (`catalog_id`, `tag_catalog_id`...):
 /// `summary` names what it is, e.g. "Invalid catalog id".
 pub fn account_id_validator(summary: &'static str) -> Validator {
@@ -124,6 +149,31 @@ pub fn check_glue_name(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod account_id_tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert_eq!(
+            AccountId::parse("123456789012").unwrap().as_str(),
+            "123456789012"
+        );
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            " 23456789012",
+        ] {
+            assert!(
+                AccountId::parse(bad).unwrap_err().contains("12-digit"),
+                "{bad:?}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ struct Store {
     things: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Model {
     id: Attr<String>,
     name: Attr<String>,
@@ -34,6 +34,9 @@ struct Thing;
 impl Resource for Thing {
     type Model = Model;
     type Client = Store;
+    type Id = String;
+    type Spec = (String, BTreeSet<String>);
+    type Found = BTreeSet<String>;
 
     fn type_name(&self) -> &'static str {
         "test_thing"
@@ -79,14 +82,51 @@ impl Resource for Thing {
         }
     }
 
+    fn spec(&self, m: &Model) -> Result<(String, BTreeSet<String>), Diagnostics> {
+        match (&m.name, &m.items) {
+            (Attr::Known(n), Attr::Known(i)) => Ok((n.clone(), i.clone())),
+            _ => Err(Diagnostic::provider_bug("unknown at apply").into()),
+        }
+    }
+
+    fn id(&self, state: &Model) -> Result<String, Diagnostics> {
+        Ok(state.name.known().cloned().unwrap_or_default())
+    }
+
+    async fn parse_id(&self, _: &Store, raw: &str) -> Result<String, Diagnostics> {
+        if raw.contains('/') {
+            return Err(mesh_provider::framework::invalid_import_id(
+                format!("{raw:?} has a '/'."),
+                "names",
+            ));
+        }
+        Ok(raw.to_string())
+    }
+
+    async fn find(
+        &self,
+        store: &Store,
+        id: &String,
+    ) -> Result<Option<BTreeSet<String>>, Diagnostics> {
+        Ok(store.things.lock().unwrap().get(id).cloned())
+    }
+
+    fn flatten(&self, id: &String, items: BTreeSet<String>, prior: &Model) -> Model {
+        Model {
+            id: Attr::Known(format!("thing/{id}")),
+            name: Attr::Known(id.clone()),
+            items: Attr::Known(items),
+            revision: prior.revision.clone(),
+        }
+    }
+
     async fn create(
         &self,
         store: &Store,
+        (name, items): (String, BTreeSet<String>),
         planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
-        let name = planned.name.known().cloned().unwrap_or_default();
-        let items = planned.items.known().cloned().unwrap_or_default();
         store.things.lock().unwrap().insert(name.clone(), items);
         private.0.insert("created".into(), true.into());
         Ok(Model {
@@ -96,23 +136,11 @@ impl Resource for Thing {
         })
     }
 
-    async fn read(
-        &self,
-        store: &Store,
-        state: Model,
-        _private: &mut Private,
-    ) -> Result<Option<Model>, Diagnostics> {
-        let name = state.name.known().cloned().unwrap_or_default();
-        Ok(store.things.lock().unwrap().get(&name).map(|items| Model {
-            items: Attr::Known(items.clone()),
-            ..state
-        }))
-    }
-
     async fn update(
         &self,
         store: &Store,
         prior: Model,
+        _spec: (String, BTreeSet<String>),
         planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
@@ -155,15 +183,6 @@ impl Resource for Thing {
         Ok(())
     }
 
-    async fn import(&self, _store: &Store, id: &str) -> Result<Model, Diagnostics> {
-        Ok(Model {
-            id: Attr::Known(format!("thing/{id}")),
-            name: Attr::Known(id.into()),
-            items: Attr::Null,
-            revision: Attr::Null,
-        })
-    }
-
     fn upgrade_state(
         &self,
         version: i64,
@@ -193,7 +212,14 @@ impl Provider for TestProvider {
         Schema::new(Block::new("test"))
     }
     async fn configure(&self, _config: NoConfig, _diags: &mut Diagnostics) -> Option<Store> {
-        Some(Store::default())
+        // One thing made outside Terraform, for import.
+        let store = Store::default();
+        store
+            .things
+            .lock()
+            .unwrap()
+            .insert("existing".into(), BTreeSet::from(["x".to_string()]));
+        Some(store)
     }
     fn resources(&self) -> Vec<Box<dyn DynResource<Store>>> {
         vec![Box::new(Registered::new(Thing))]
@@ -213,7 +239,14 @@ impl Provider for BrokenProvider {
         ))
     }
     async fn configure(&self, _config: NoConfig, _diags: &mut Diagnostics) -> Option<Store> {
-        Some(Store::default())
+        // One thing made outside Terraform, for import.
+        let store = Store::default();
+        store
+            .things
+            .lock()
+            .unwrap()
+            .insert("existing".into(), BTreeSet::from(["x".to_string()]));
+        Some(store)
     }
     fn resources(&self) -> Vec<Box<dyn DynResource<Store>>> {
         vec![Box::new(Registered::new(Thing))]
@@ -243,7 +276,7 @@ fn schemas_that_break_terraforms_rules_are_never_served() {
 /// `test_thing`'s schema over a model that lacks `revision` and has a field the schema lacks.
 struct Mismatched;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct MismatchedModel {
     id: Attr<String>,
     name: Attr<String>,
@@ -256,6 +289,24 @@ struct MismatchedModel {
 impl Resource for Mismatched {
     type Model = MismatchedModel;
     type Client = Store;
+    type Id = String;
+    type Spec = ();
+    type Found = ();
+    fn spec(&self, _: &MismatchedModel) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+    fn id(&self, _: &MismatchedModel) -> Result<String, Diagnostics> {
+        Ok(String::new())
+    }
+    async fn parse_id(&self, _: &Store, raw: &str) -> Result<String, Diagnostics> {
+        Ok(raw.to_string())
+    }
+    async fn find(&self, _: &Store, _: &String) -> Result<Option<()>, Diagnostics> {
+        Ok(None)
+    }
+    fn flatten(&self, _: &String, _: (), prior: &MismatchedModel) -> MismatchedModel {
+        prior.clone()
+    }
     fn type_name(&self) -> &'static str {
         "test_mismatched"
     }
@@ -265,6 +316,7 @@ impl Resource for Mismatched {
     async fn create(
         &self,
         _: &Store,
+        _: (),
         planned: MismatchedModel,
         _: &mut Private,
     ) -> Result<MismatchedModel, Failure<MismatchedModel>> {
@@ -282,6 +334,7 @@ impl Resource for Mismatched {
         &self,
         _: &Store,
         _: MismatchedModel,
+        _: (),
         planned: MismatchedModel,
         _: &mut Private,
     ) -> Result<MismatchedModel, Failure<MismatchedModel>> {
@@ -541,14 +594,35 @@ async fn validation_points_at_attributes() {
 }
 
 #[tokio::test]
-async fn import_gives_identifying_state() {
+async fn import_finds_the_object_and_flattens_it() {
     let server = configured().await;
-    let (imported, diags) = server.import_resource_state("test_thing", "k").await;
-    assert!(diags.is_empty());
+    let (imported, diags) = server.import_resource_state("test_thing", "existing").await;
+    assert!(diags.is_empty(), "{diags}");
     assert_eq!(imported.len(), 1);
     let state = decode(&imported[0].state);
-    assert_eq!(state.get_attr("name"), Some(&s("k")));
-    assert_eq!(state.get_attr("items"), Some(&Value::Null));
+    assert_eq!(state.get_attr("name"), Some(&s("existing")));
+    assert_eq!(state.get_attr("id"), Some(&s("thing/existing")));
+    assert_eq!(
+        state.get_attr("items"),
+        Some(&Value::set(vec![s("x")])),
+        "import reads what exists through find and flatten"
+    );
+}
+
+#[tokio::test]
+async fn import_refuses_what_find_does_not_find_and_ids_that_do_not_parse() {
+    let server = configured().await;
+    let (imported, diags) = server.import_resource_state("test_thing", "nothing").await;
+    assert!(imported.is_empty() || decode(&imported[0].state).is_null());
+    assert!(diags.has_errors());
+    assert!(
+        diags.to_string().contains("No test_thing nothing exists"),
+        "{diags}"
+    );
+
+    let (_, diags) = server.import_resource_state("test_thing", "a/b").await;
+    assert!(diags.to_string().contains("Invalid import id"), "{diags}");
+    assert!(diags.to_string().contains("has a '/'"), "{diags}");
 }
 
 #[tokio::test]

@@ -110,20 +110,36 @@ pub struct PlanRequest<M> {
     pub private: Private,
 }
 
-/// A managed resource, typed. `C` is the configured provider's client data.
+/// A managed resource, typed, on one skeleton. `C` is the configured provider's client data.
+///
+/// Every resource names the same parts, and the framework drives them:
+/// - [`Resource::Id`], parsed once: from a stored state by [`Resource::id`], from an import id by
+///   [`Resource::parse_id`].
+/// - [`Resource::Spec`], what the user declared with the schema's defaults applied (the plan
+///   applied them): the framework decodes it with [`Resource::spec`] and hands it to `create`
+///   and `update`, so no resource reads raw planned values for what it sends.
+/// - [`Resource::find`], the only place that decides "not found", and the pure
+///   [`Resource::flatten`] from what AWS holds to state. `read` and `import` are built from them
+///   unless a resource has more to say (private state it keeps beside the found object).
 ///
 /// Contracts:
 /// - `create` and `update` return the full new state, every computed value known; on a failure
 ///   part-way they return what exists ([`Failure::partial`]) or undo what they did.
 /// - `read` returns `Ok(None)` when the object is gone, so Terraform plans to recreate it.
 /// - `delete` treats "already gone" as success.
-/// - `import` returns a state with at least the identifying attributes; `read` runs after it.
+/// - `import` refuses an id that names nothing; `read` runs after it.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     /// The model: a serde struct whose fields match the schema's attributes by name.
-    type Model: Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Model: Serialize + DeserializeOwned + Default + Send + Sync + 'static;
     /// The configured provider's data (AWS clients).
     type Client: Send + Sync + 'static;
+    /// The typed id of one object.
+    type Id: std::fmt::Display + Send + Sync;
+    /// What the user declared, defaults applied.
+    type Spec: Send + Sync;
+    /// The object as AWS holds it.
+    type Found: Send + Sync;
 
     /// The resource type name, e.g. `mesh_lf_tag`.
     fn type_name(&self) -> &'static str;
@@ -143,10 +159,42 @@ pub trait Resource: Send + Sync + 'static {
     ) {
     }
 
+    /// Fills what the plan could not know but apply can, before the spec is decoded: for
+    /// example the caller's account as the default catalog, when the provider was not yet
+    /// configured at plan time.
+    async fn complete(
+        &self,
+        _client: &Self::Client,
+        _planned: &mut Self::Model,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Decodes the spec of a planned (or stored) model: every value the plan guarantees known.
+    fn spec(&self, model: &Self::Model) -> Result<Self::Spec, Diagnostics>;
+
+    /// The id of the object a stored state describes.
+    fn id(&self, state: &Self::Model) -> Result<Self::Id, Diagnostics>;
+
+    /// Parses an import id; the client is there for defaults such as the caller's account.
+    async fn parse_id(&self, client: &Self::Client, raw: &str) -> Result<Self::Id, Diagnostics>;
+
+    /// Looks the object up: `Ok(None)` when it does not exist. The only place that says so.
+    async fn find(
+        &self,
+        client: &Self::Client,
+        id: &Self::Id,
+    ) -> Result<Option<Self::Found>, Diagnostics>;
+
+    /// The state for what AWS holds. Pure. `prior` is the stored state (all null on import):
+    /// it keeps what AWS does not echo back, such as the user's spelling.
+    fn flatten(&self, id: &Self::Id, found: Self::Found, prior: &Self::Model) -> Self::Model;
+
     /// Creates the object.
     async fn create(
         &self,
         client: &Self::Client,
+        spec: Self::Spec,
         planned: Self::Model,
         private: &mut Private,
     ) -> Result<Self::Model, Failure<Self::Model>>;
@@ -156,14 +204,21 @@ pub trait Resource: Send + Sync + 'static {
         &self,
         client: &Self::Client,
         state: Self::Model,
-        private: &mut Private,
-    ) -> Result<Option<Self::Model>, Diagnostics>;
+        _private: &mut Private,
+    ) -> Result<Option<Self::Model>, Diagnostics> {
+        let id = self.id(&state)?;
+        Ok(self
+            .find(client, &id)
+            .await?
+            .map(|found| self.flatten(&id, found, &state)))
+    }
 
-    /// Updates the object in place.
+    /// Updates the object in place to `spec`.
     async fn update(
         &self,
         client: &Self::Client,
         prior: Self::Model,
+        spec: Self::Spec,
         planned: Self::Model,
         private: &mut Private,
     ) -> Result<Self::Model, Failure<Self::Model>>;
@@ -177,8 +232,18 @@ pub trait Resource: Send + Sync + 'static {
         private: &Private,
     ) -> Result<(), Diagnostics>;
 
-    /// Builds the identifying state from an import id.
-    async fn import(&self, client: &Self::Client, id: &str) -> Result<Self::Model, Diagnostics>;
+    /// The state of an existing object named by an import id.
+    async fn import(&self, client: &Self::Client, raw: &str) -> Result<Self::Model, Diagnostics> {
+        let id = self.parse_id(client, raw).await?;
+        match self.find(client, &id).await? {
+            Some(found) => Ok(self.flatten(&id, found, &Self::Model::default())),
+            None => Err(Diagnostic::error(
+                "Cannot import an object that does not exist",
+                format!("No {} {id} exists.", self.type_name()),
+            )
+            .into()),
+        }
+    }
 
     /// Upgrades stored state JSON one version step, from `version` to `version + 1`. Called only
     /// for state older than the schema version.
@@ -193,6 +258,16 @@ pub trait Resource: Send + Sync + 'static {
         ))
         .into())
     }
+}
+
+/// The error for an import id that does not parse: names the attribute and the accepted forms.
+pub fn invalid_import_id(problem: impl std::fmt::Display, forms: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Invalid import id",
+        format!("{problem} Import ids are {forms}."),
+    )
+    .at(AttributePath::attr("id"))
+    .into()
 }
 
 /// Result of planning.
@@ -533,8 +608,15 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
                 },
             };
         }
-        let planned_model = match self.decode(&planned) {
-            Ok(m) => m,
+        let decoded = match self.decode(&planned) {
+            Ok(mut m) => match self.resource.complete(client, &mut m).await {
+                Ok(()) => self.resource.spec(&m).map(|spec| (m, spec)),
+                Err(d) => Err(d),
+            },
+            Err(d) => Err(d),
+        };
+        let (planned_model, spec) = match decoded {
+            Ok(both) => both,
             Err(diags) => {
                 return StateOutcome {
                     state: prior,
@@ -545,13 +627,13 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
         };
         let result = if prior.is_null() {
             self.resource
-                .create(client, planned_model, &mut private)
+                .create(client, spec, planned_model, &mut private)
                 .await
         } else {
             match self.decode(&prior) {
                 Ok(prior_model) => {
                     self.resource
-                        .update(client, prior_model, planned_model, &mut private)
+                        .update(client, prior_model, spec, planned_model, &mut private)
                         .await
                 }
                 Err(diags) => Err(Failure::clean(diags)),

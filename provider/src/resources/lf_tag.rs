@@ -7,7 +7,7 @@ use crate::aws::Found as _;
 use crate::aws::Service;
 use crate::framework::value::Attr;
 use crate::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
+    invalid_import_id, Attribute, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
 use crate::rules::{check_tag_key as check_key, check_tag_value as check_value, is_account_id};
@@ -86,16 +86,6 @@ fn lf(e: &crate::aws::AwsError, doing: &str, id: &str) -> Diagnostics {
 }
 
 impl LfTag {
-    async fn catalog(&self, client: &Mesh, model: &Model) -> Result<String, Diagnostics> {
-        match &model.catalog_id {
-            Attr::Known(c) => Ok(c.clone()),
-            _ => client
-                .account_id()
-                .await
-                .map_err(|e| aws_diag("Cannot find the caller's account id", &e)),
-        }
-    }
-
     /// Adds then removes values in batches of [`BATCH`]. Adding first keeps the tag from ever
     /// having no values, which Lake Formation refuses.
     async fn change_values(
@@ -135,41 +125,15 @@ impl LfTag {
         }
         Ok(())
     }
-
-    /// GetLFTag; `None` when the tag does not exist.
-    async fn find(
-        &self,
-        client: &Mesh,
-        id: &TagId,
-    ) -> Result<Option<BTreeSet<String>>, Diagnostics> {
-        let out = client
-            .call(Service::LakeFormation, "GetLFTag", || {
-                client
-                    .lakeformation()
-                    .get_lf_tag()
-                    .catalog_id(&id.catalog_id)
-                    .tag_key(&id.key)
-                    .send()
-            })
-            .await;
-        match out {
-            Ok(out) => {
-                let values: BTreeSet<String> =
-                    out.tag_values.unwrap_or_default().into_iter().collect();
-                // A real LF-tag always has a value; an empty answer means there is no such tag
-                // (some implementations answer a missing key that way instead of EntityNotFound).
-                Ok((!values.is_empty()).then_some(values))
-            }
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(lf(&e, "read", &id.to_string())),
-        }
-    }
 }
 
 #[async_trait]
 impl Resource for LfTag {
     type Model = Model;
     type Client = Mesh;
+    type Id = TagId;
+    type Spec = Spec;
+    type Found = BTreeSet<String>;
 
     fn type_name(&self) -> &'static str {
         "mesh_lf_tag"
@@ -241,23 +205,86 @@ impl Resource for LfTag {
         client.planned_tags().note(&catalog, key, values);
     }
 
+    fn spec(&self, m: &Model) -> Result<Spec, Diagnostics> {
+        Ok(Spec {
+            key: known(&m.key, "key")?.clone(),
+            values: known(&m.values, "values")?.clone(),
+            catalog_id: m.catalog_id.known().cloned(),
+        })
+    }
+
+    fn id(&self, state: &Model) -> Result<TagId, Diagnostics> {
+        Ok(TagId {
+            catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
+            key: known(&state.key, "key")?.clone(),
+        })
+    }
+
+    async fn parse_id(&self, client: &Mesh, raw: &str) -> Result<TagId, Diagnostics> {
+        let account = if raw.split_once(':').is_some_and(|(c, _)| is_account_id(c)) {
+            None
+        } else {
+            Some(
+                client
+                    .account_id()
+                    .await
+                    .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?,
+            )
+        };
+        TagId::parse(raw, || account).map_err(|p| invalid_import_id(p, "KEY or CATALOG:KEY"))
+    }
+
+    /// GetLFTag: the values; `None` when the tag does not exist.
+    async fn find(
+        &self,
+        client: &Mesh,
+        id: &TagId,
+    ) -> Result<Option<BTreeSet<String>>, Diagnostics> {
+        let out = client
+            .call(Service::LakeFormation, "GetLFTag", || {
+                client
+                    .lakeformation()
+                    .get_lf_tag()
+                    .catalog_id(&id.catalog_id)
+                    .tag_key(&id.key)
+                    .send()
+            })
+            .await
+            .found()
+            .map_err(|e| lf(&e, "read", &id.to_string()))?;
+        let values: BTreeSet<String> = out
+            .and_then(|o| o.tag_values)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        // A real LF-tag always has a value; an empty answer means there is no such tag (some
+        // implementations answer a missing key that way instead of EntityNotFound).
+        Ok((!values.is_empty()).then_some(values))
+    }
+
+    fn flatten(&self, id: &TagId, values: BTreeSet<String>, _prior: &Model) -> Model {
+        flatten(id, values)
+    }
+
     async fn create(
         &self,
         client: &Mesh,
-        planned: Model,
+        spec: Spec,
+        _planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
-        let key = known(&planned.key, "key").map_err(Failure::clean)?.clone();
-        let values: Vec<String> = known(&planned.values, "values")
-            .map_err(Failure::clean)?
-            .iter()
-            .cloned()
-            .collect();
-        let catalog_id = self
-            .catalog(client, &planned)
-            .await
-            .map_err(Failure::clean)?;
-        let id = TagId { catalog_id, key };
+        let catalog_id = match spec.catalog_id {
+            Some(c) => c,
+            None => client
+                .account_id()
+                .await
+                .map_err(|e| Failure::clean(aws_diag("Cannot find the caller's account id", &e)))?,
+        };
+        let id = TagId {
+            catalog_id,
+            key: spec.key,
+        };
+        let values: Vec<String> = spec.values.iter().cloned().collect();
         let (first, rest) = values.split_at(values.len().min(BATCH));
         client
             .call(Service::LakeFormation, "CreateLFTag", || {
@@ -280,77 +307,36 @@ impl Resource for LfTag {
                 }
                 Failure::clean(diags)
             })?;
-        let state = Model {
-            id: Attr::Known(id.to_string()),
-            key: Attr::Known(id.key.clone()),
-            values: Attr::Known(first.iter().cloned().collect()),
-            catalog_id: Attr::Known(id.catalog_id.clone()),
-        };
         // The tag exists now: if adding the remaining values fails, save what exists so the
         // next apply adds the rest instead of failing on a duplicate create.
         if let Err(diags) = self.change_values(client, &id, rest, &[]).await {
+            let state = flatten(&id, first.iter().cloned().collect());
             return Err(Failure::partial(state, diags));
         }
-        Ok(Model {
-            values: planned.values,
-            ..state
-        })
-    }
-
-    async fn read(
-        &self,
-        client: &Mesh,
-        state: Model,
-        _private: &mut Private,
-    ) -> Result<Option<Model>, Diagnostics> {
-        let id = TagId {
-            catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
-            key: known(&state.key, "key")?.clone(),
-        };
-        Ok(self.find(client, &id).await?.map(|values| Model {
-            id: Attr::Known(id.to_string()),
-            key: Attr::Known(id.key.clone()),
-            values: Attr::Known(values),
-            catalog_id: Attr::Known(id.catalog_id.clone()),
-        }))
+        Ok(flatten(&id, spec.values))
     }
 
     async fn update(
         &self,
         client: &Mesh,
         prior: Model,
-        planned: Model,
+        spec: Spec,
+        _planned: Model,
         _private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
-        let id = TagId {
-            catalog_id: known(&prior.catalog_id, "catalog_id")
-                .map_err(Failure::clean)?
-                .clone(),
-            key: known(&prior.key, "key").map_err(Failure::clean)?.clone(),
-        };
+        let id = self.id(&prior).map_err(Failure::clean)?;
         let before = known(&prior.values, "values").map_err(Failure::clean)?;
-        let after = known(&planned.values, "values").map_err(Failure::clean)?;
-        let add: Vec<String> = after.difference(before).cloned().collect();
-        let remove: Vec<String> = before.difference(after).cloned().collect();
+        let add: Vec<String> = spec.values.difference(before).cloned().collect();
+        let remove: Vec<String> = before.difference(&spec.values).cloned().collect();
         if let Err(diags) = self.change_values(client, &id, &add, &remove).await {
             // Some batches may have gone through: record what is there now, so the next plan
             // shows exactly what is left to do.
             return match self.find(client, &id).await {
-                Ok(Some(values)) => Err(Failure::partial(
-                    Model {
-                        values: Attr::Known(values),
-                        ..prior
-                    },
-                    diags,
-                )),
+                Ok(Some(values)) => Err(Failure::partial(flatten(&id, values), diags)),
                 _ => Err(Failure::partial(prior, diags)),
             };
         }
-        Ok(Model {
-            id: Attr::Known(id.to_string()),
-            catalog_id: Attr::Known(id.catalog_id),
-            ..planned
-        })
+        Ok(flatten(&id, spec.values))
     }
 
     async fn delete(
@@ -359,10 +345,7 @@ impl Resource for LfTag {
         state: Model,
         _private: &Private,
     ) -> Result<(), Diagnostics> {
-        let id = TagId {
-            catalog_id: known(&state.catalog_id, "catalog_id")?.clone(),
-            key: known(&state.key, "key")?.clone(),
-        };
+        let id = self.id(&state)?;
         client
             .call(Service::LakeFormation, "DeleteLFTag", || {
                 client
@@ -376,44 +359,24 @@ impl Resource for LfTag {
             .or_gone()
             .map_err(|e| lf(&e, "delete", &id.to_string()))
     }
+}
 
-    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
-        let account = if id.split_once(':').is_some_and(|(c, _)| is_account_id(c)) {
-            None
-        } else {
-            Some(
-                client
-                    .account_id()
-                    .await
-                    .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?,
-            )
-        };
-        let tag = TagId::parse(id, || account).map_err(|problem| {
-            Diagnostics::from(
-                Diagnostic::error(
-                    "Invalid import id",
-                    format!("{problem} Import ids for mesh_lf_tag are KEY or CATALOG:KEY."),
-                )
-                .at(AttributePath::attr("id")),
-            )
-        })?;
-        // Refuse to import what is not there, rather than import an empty shell.
-        if self.find(client, &tag).await?.is_none() {
-            return Err(Diagnostic::error(
-                "Cannot import a missing LF-tag",
-                format!(
-                    "No LF-tag {:?} exists in catalog {}.",
-                    tag.key, tag.catalog_id
-                ),
-            )
-            .into());
-        }
-        Ok(Model {
-            id: Attr::Known(tag.to_string()),
-            key: Attr::Known(tag.key),
-            values: Attr::Null,
-            catalog_id: Attr::Known(tag.catalog_id),
-        })
+/// What the user declared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    key: String,
+    values: BTreeSet<String>,
+    /// `None`: the caller's account.
+    catalog_id: Option<String>,
+}
+
+/// The state of tag `id` holding `values`.
+fn flatten(id: &TagId, values: BTreeSet<String>) -> Model {
+    Model {
+        id: Attr::Known(id.to_string()),
+        key: Attr::Known(id.key.clone()),
+        values: Attr::Known(values),
+        catalog_id: Attr::Known(id.catalog_id.clone()),
     }
 }
 
@@ -446,6 +409,18 @@ mod tests {
         );
         assert!(TagId::parse("123456789012:", none).is_err());
         assert!(TagId::parse("bad#key", || Some("111111111111".into())).is_err());
+    }
+
+    #[test]
+    fn flatten_names_the_catalog_and_key_of_the_id() {
+        let id = TagId {
+            catalog_id: "123456789012".into(),
+            key: "domain".into(),
+        };
+        let state = flatten(&id, ["sales".to_string()].into());
+        assert_eq!(state.id, Attr::Known("123456789012:domain".into()));
+        assert_eq!(state.catalog_id, Attr::Known("123456789012".into()));
+        assert_eq!(state.values, Attr::Known(["sales".to_string()].into()));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::aws::Found as _;
 
 /// A product as AWS holds it.
 #[derive(Debug, Clone)]
-pub(super) struct Found {
+pub struct Found {
     /// The Glue table.
     pub(super) table: aws_sdk_glue::types::Table,
     /// LF-tags on the table.
@@ -21,7 +21,7 @@ pub(super) struct Found {
 
 /// What the registry says of the product's schema.
 #[derive(Debug, Clone, Default)]
-pub(super) struct FoundSchema {
+pub struct FoundSchema {
     pub(super) arn: Option<String>,
     pub(super) latest_version: Option<i64>,
     pub(super) compatibility: Option<String>,
@@ -76,31 +76,51 @@ impl DataProduct {
         })
     }
 
-    /// The product as AWS holds it, everything read needs, fetched concurrently: the one place
-    /// that decides whether the product exists (`None`: its table is gone). A missing registry
+    /// The product as AWS holds it, everything read needs: the one place that decides whether
+    /// the product exists (`None`: its table is gone). The table comes first (it says which
+    /// columns, registry and bucket to look at), then the rest concurrently. A missing registry
     /// schema or contract document is not a missing product: [`Found`] says so and the plan
     /// repairs them.
-    pub(super) async fn find(
+    pub(super) async fn lookup(
         &self,
         client: &Mesh,
-        spec: &Spec,
-        bucket: &str,
+        id: &ProductId,
     ) -> Result<Option<Found>, Diagnostics> {
+        let database = id.database();
+        let what = format!("{database}.{}", id.name);
         // Products live in the caller's catalog, beside their domain's database.
-        let catalog_id = client
-            .account_id()
-            .await
-            .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
-        let what = format!("{}.{}", spec.database(), spec.name);
-        let table = client.call(Service::Glue, "GetTable", || {
-            client
-                .glue()
-                .get_table()
-                .database_name(spec.database())
-                .name(&spec.name)
-                .send()
-        });
-        let table_res = table_resource(&catalog_id, &spec.database(), &spec.name)?;
+        let (catalog_id, table) = futures::join!(
+            client.account_id(),
+            client.call(Service::Glue, "GetTable", || {
+                client
+                    .glue()
+                    .get_table()
+                    .database_name(&database)
+                    .name(&id.name)
+                    .send()
+            })
+        );
+        let catalog_id =
+            catalog_id.map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
+        let Some(table) = table
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read table {what}"), &e))?
+            .and_then(|out| out.table)
+        else {
+            return Ok(None);
+        };
+        let params = table.parameters.clone().unwrap_or_default();
+        let storage = table.storage_descriptor.as_ref();
+        let bucket = storage
+            .and_then(|s| s.location.as_deref())
+            .and_then(bucket_of);
+        let names: Vec<String> = storage
+            .and_then(|s| s.columns.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect();
+        let table_res = table_resource(&catalog_id, &database, &id.name)?;
         let table_tags = client.call(Service::LakeFormation, "GetResourceLFTags", || {
             client
                 .lakeformation()
@@ -110,32 +130,74 @@ impl DataProduct {
                 .show_assigned_lf_tags(true)
                 .send()
         });
-        let names: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-        let col_res = columns_resource(&catalog_id, &spec.database(), &spec.name, names)?;
-        let column_tags = client.call(Service::LakeFormation, "GetResourceLFTags", || {
-            client
-                .lakeformation()
-                .get_resource_lf_tags()
-                .catalog_id(&catalog_id)
-                .resource(col_res.clone())
-                .show_assigned_lf_tags(true)
-                .send()
-        });
-        let schema = client.call(Service::Glue, "GetSchema", || {
-            client
-                .glue()
-                .get_schema()
-                .schema_id(Self::schema_id(spec))
-                .send()
-        });
+        let column_tags = async {
+            if names.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let col_res = columns_resource(&catalog_id, &database, &id.name, names.clone())?;
+            let out = client
+                .call(Service::LakeFormation, "GetResourceLFTags", || {
+                    client
+                        .lakeformation()
+                        .get_resource_lf_tags()
+                        .catalog_id(&catalog_id)
+                        .resource(col_res.clone())
+                        .show_assigned_lf_tags(true)
+                        .send()
+                })
+                .await
+                .map_err(|e| aws_diag(format!("Cannot read column LF-tags of {what}"), &e))?;
+            Ok::<_, Diagnostics>(
+                out.lf_tags_on_columns
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            c.name.unwrap_or_default(),
+                            ontology::to_map(c.lf_tags.unwrap_or_default()),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let schema = async {
+            // A table without its registry parameter has lost its contract: repaired by apply.
+            let Some(registry) = params.get(P_REGISTRY) else {
+                return Ok(None);
+            };
+            let schema_id = SchemaId::builder()
+                .registry_name(registry)
+                .schema_name(id.schema_name())
+                .build();
+            let out = client
+                .call(Service::Glue, "GetSchema", || {
+                    client
+                        .glue()
+                        .get_schema()
+                        .schema_id(schema_id.clone())
+                        .send()
+                })
+                .await
+                .found()
+                .map_err(|e| aws_diag(format!("Cannot read schema {}", id.schema_name()), &e))?;
+            Ok::<_, Diagnostics>(out.map(|s| FoundSchema {
+                arn: s.schema_arn,
+                latest_version: s.latest_schema_version,
+                compatibility: s.compatibility.map(|c| c.as_str().to_string()),
+                data_format: s.data_format.map(|c| c.as_str().to_string()),
+            }))
+        };
         let document = async {
+            let Some(bucket) = &bucket else {
+                return Ok(None);
+            };
             let out = client
                 .call(Service::S3, "GetObject", || {
                     client
                         .s3()
                         .get_object()
                         .bucket(bucket)
-                        .key(spec.metadata_key())
+                        .key(id.metadata_key())
                         .send()
                 })
                 .await
@@ -158,86 +220,36 @@ impl DataProduct {
                     }),
             }
         };
-        let (table, table_tags, column_tags, schema, document) =
-            futures::join!(table, table_tags, column_tags, schema, document);
-        let Some(table) = table
-            .found()
-            .map_err(|e| aws_diag(format!("Cannot read table {what}"), &e))?
-            .and_then(|out| out.table)
-        else {
-            return Ok(None);
-        };
+        let (table_tags, column_tags, schema, document) =
+            futures::join!(table_tags, column_tags, schema, document);
         let table_tags = table_tags
             .map_err(|e| aws_diag(format!("Cannot read LF-tags of {what}"), &e))?
             .lf_tags_on_table
             .unwrap_or_default();
-        let column_tags = column_tags
-            .map_err(|e| aws_diag(format!("Cannot read column LF-tags of {what}"), &e))?
-            .lf_tags_on_columns
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                (
-                    c.name.unwrap_or_default(),
-                    ontology::to_map(c.lf_tags.unwrap_or_default()),
-                )
-            })
-            .collect();
-        let schema = schema
-            .found()
-            .map_err(|e| aws_diag(format!("Cannot read schema {}", spec.schema_name()), &e))?
-            .map(|s| FoundSchema {
-                arn: s.schema_arn,
-                latest_version: s.latest_schema_version,
-                compatibility: s.compatibility.map(|c| c.as_str().to_string()),
-                data_format: s.data_format.map(|c| c.as_str().to_string()),
-            });
         Ok(Some(Found {
             table,
             table_tags: ontology::to_map(table_tags),
-            column_tags,
-            schema,
+            column_tags: column_tags?,
+            schema: schema?,
             document: document?,
         }))
     }
 
+    /// The identifying state of product `id`; read fills in the rest.
     pub(super) async fn import_product(
         &self,
         client: &Mesh,
-        id: &str,
+        id: &ProductId,
     ) -> Result<Model, Diagnostics> {
-        let parsed = ProductId::parse(id).map_err(|why| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid import id",
-                format!("{why} Import a mesh_data_product as <domain>/<name>."),
-            ))
-        })?;
-        let (domain, name) = (parsed.domain.as_str(), parsed.name.as_str());
-        let database = database_name(domain);
-        let table = client
-            .call(Service::Glue, "GetTable", || {
-                client
-                    .glue()
-                    .get_table()
-                    .database_name(&database)
-                    .name(name)
-                    .send()
-            })
-            .await
-            .map_err(|e| {
-                if e.is_not_found() {
-                    Diagnostics::from(Diagnostic::error(
-                        "Cannot import a missing product",
-                        format!("No table {database}.{name} exists."),
-                    ))
-                } else {
-                    aws_diag(format!("Cannot read table {database}.{name}"), &e)
-                }
-            })?
-            .table
-            .ok_or_else(|| {
-                Diagnostics::from(Diagnostic::provider_bug("GetTable answered no table"))
-            })?;
+        let (domain, name) = (id.domain.as_str(), id.name.as_str());
+        let database = id.database();
+        let Some(Found { table, .. }) = self.lookup(client, id).await? else {
+            return Err(Diagnostic::error(
+                "Cannot import a missing product",
+                format!("No table {database}.{name} exists."),
+            )
+            .into());
+        };
         let params = table.parameters.clone().unwrap_or_default();
         let registry = params.get(P_REGISTRY).cloned().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error("Not a data product", format!("The table {database}.{name} was not made by mesh_data_product (it has no {P_REGISTRY} parameter).")))

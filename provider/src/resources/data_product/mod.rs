@@ -18,8 +18,8 @@ use crate::contract::glue_type::{self, GlueType};
 use crate::contract::schema::{self as reg, Compatibility, DataFormat};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
-    PlanRequest, Private, Resource, Schema, Type, Validator,
+    invalid_import_id, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure,
+    NestedBlock, Nesting, PlanRequest, Private, Resource, Schema, Type, Validator,
 };
 use crate::rules::{self, database_name};
 use async_trait::async_trait;
@@ -50,6 +50,9 @@ use spec::*;
 impl Resource for DataProduct {
     type Model = Model;
     type Client = Mesh;
+    type Id = ProductId;
+    type Spec = Spec;
+    type Found = find::Found;
 
     fn type_name(&self) -> &'static str {
         "mesh_data_product"
@@ -67,13 +70,40 @@ impl Resource for DataProduct {
         self.plan(client, req).await
     }
 
+    fn spec(&self, model: &Model) -> Result<Spec, Diagnostics> {
+        Spec::from(model)
+    }
+
+    fn id(&self, state: &Model) -> Result<ProductId, Diagnostics> {
+        Ok(ProductId {
+            domain: known(&state.domain, "domain")?.clone(),
+            name: known(&state.name, "name")?.clone(),
+        })
+    }
+
+    async fn parse_id(&self, _client: &Mesh, raw: &str) -> Result<ProductId, Diagnostics> {
+        ProductId::parse(raw).map_err(|p| invalid_import_id(p, "<domain>/<name>"))
+    }
+
+    async fn find(
+        &self,
+        client: &Mesh,
+        id: &ProductId,
+    ) -> Result<Option<find::Found>, Diagnostics> {
+        self.lookup(client, id).await
+    }
+
+    fn flatten(&self, _id: &ProductId, found: find::Found, prior: &Model) -> Model {
+        flex::flatten(&found, prior)
+    }
+
     async fn create(
         &self,
         client: &Mesh,
+        spec: Spec,
         planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
-        let spec = Spec::from(&planned).map_err(Failure::clean)?;
         let mut drift = Drift::of(private);
         let verify = std::mem::take(&mut drift.unverified_tags);
         drift.save(private);
@@ -186,18 +216,8 @@ impl Resource for DataProduct {
         state: Model,
         private: &mut Private,
     ) -> Result<Option<Model>, Diagnostics> {
-        let spec = Spec::from(&state)?;
-        let bucket = state
-            .location
-            .known()
-            .and_then(|l| bucket_of(l))
-            .ok_or_else(|| {
-                Diagnostic::provider_bug(format!(
-                    "the state's location {:?} is not s3://BUCKET/...",
-                    state.location
-                ))
-            })?;
-        let Some(found) = self.find(client, &spec, &bucket).await? else {
+        let id = self.id(&state)?;
+        let Some(found) = self.find(client, &id).await? else {
             return Ok(None);
         };
         let mut model = flex::flatten(&found, &state);
@@ -230,11 +250,11 @@ impl Resource for DataProduct {
         &self,
         client: &Mesh,
         prior: Model,
+        after: Spec,
         planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
         let before = Spec::from(&prior).map_err(Failure::clean)?;
-        let after = Spec::from(&planned).map_err(Failure::clean)?;
         let keep = |d: Diagnostics| Failure::partial(prior.clone(), d);
         let home = self.home(client, &after.domain).await.map_err(keep)?;
         let mut drift = Drift::of(private);
@@ -374,12 +394,7 @@ impl Resource for DataProduct {
         _private: &Private,
     ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
-        let bucket = state
-            .location
-            .known()
-            .and_then(|l| l.strip_prefix("s3://"))
-            .and_then(|l| l.split('/').next())
-            .map(str::to_string);
+        let bucket = state.location.known().and_then(|l| bucket_of(l));
         let metadata = async {
             match &bucket {
                 Some(b) => {
@@ -408,7 +423,9 @@ impl Resource for DataProduct {
         Ok(())
     }
 
-    async fn import(&self, client: &Mesh, id: &str) -> Result<Model, Diagnostics> {
-        self.import_product(client, id).await
+    /// Import finds the product, then returns what read needs to fill in the rest.
+    async fn import(&self, client: &Mesh, raw: &str) -> Result<Model, Diagnostics> {
+        let id = self.parse_id(client, raw).await?;
+        self.import_product(client, &id).await
     }
 }

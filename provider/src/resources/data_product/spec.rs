@@ -19,7 +19,7 @@ pub(super) const C_NULLABLE: &str = "mesh:nullable";
 
 /// A model's content, parsed once and known: what every operation works from.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Spec {
+pub struct Spec {
     pub(super) domain: String,
     pub(super) name: String,
     pub(super) description: Option<String>,
@@ -114,15 +114,15 @@ impl Spec {
     }
 
     pub(super) fn schema_name(&self) -> String {
-        format!("{}.{}", self.domain, self.name)
+        self.id().schema_name()
     }
 
     pub(super) fn prefix(&self) -> String {
-        format!("products/{}/", self.name)
+        self.id().prefix()
     }
 
     pub(super) fn metadata_key(&self) -> String {
-        format!("{}_metadata/product.json", self.prefix())
+        self.id().metadata_key()
     }
 
     pub(super) fn definition(&self) -> String {
@@ -198,7 +198,7 @@ pub(super) fn glue_column(c: &Column) -> Result<GlueColumn, Diagnostics> {
 
 /// A product's id, `<domain>/<name>`: parsed once, written one way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ProductId {
+pub struct ProductId {
     pub(super) domain: String,
     pub(super) name: String,
 }
@@ -217,6 +217,28 @@ impl ProductId {
             domain: domain.to_string(),
             name: name.to_string(),
         })
+    }
+}
+
+impl ProductId {
+    /// The domain's database, which holds the product's table.
+    pub(super) fn database(&self) -> String {
+        database_name(&self.domain)
+    }
+
+    /// The product's schema in the registry.
+    pub(super) fn schema_name(&self) -> String {
+        format!("{}.{}", self.domain, self.name)
+    }
+
+    /// The product's prefix in its domain's bucket.
+    pub(super) fn prefix(&self) -> String {
+        format!("products/{}/", self.name)
+    }
+
+    /// The contract document's key.
+    pub(super) fn metadata_key(&self) -> String {
+        format!("{}_metadata/product.json", self.prefix())
     }
 }
 

@@ -1,0 +1,358 @@
+//! The policy in AWS Organizations: its id, what the user declared, `find` and its targets and tags, attaching and detaching, and the state for what exists.
+
+use super::*;
+
+/// A policy id, `p-` and letters, digits or `_`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyId(pub(super) String);
+
+impl PolicyId {
+    /// Checks the shape of `id`.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        let shaped = id.strip_prefix("p-").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        if shaped {
+            Ok(Self(id.to_string()))
+        } else {
+            Err(format!("{id:?} is not a policy id (p-xxxxxxxx)."))
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the user declared, every input known.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub(super) inputs: Inputs,
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) targets: BTreeSet<String>,
+}
+
+impl Spec {
+    pub(super) fn from(m: &Model) -> Result<Self, Diagnostics> {
+        Ok(Self {
+            inputs: Inputs::of(m).ok_or_else(|| {
+                Diagnostics::from(Diagnostic::provider_bug(
+                    "the rule inputs are not known at apply",
+                ))
+            })?,
+            name: known(&m.name, "name")?.clone(),
+            description: m.description.known().cloned().unwrap_or_default(),
+            targets: known(&m.target_ids, "target_ids")?.clone(),
+        })
+    }
+}
+
+/// What the policy looks like in AWS.
+pub struct Found {
+    pub(super) id: String,
+    pub(super) arn: String,
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) content: String,
+    pub(super) kind: Option<PolicyType>,
+    pub(super) targets: BTreeSet<String>,
+}
+
+impl Guardrail {
+    /// DescribePolicy and ListTargetsForPolicy; `None` when the policy does not exist.
+    pub(super) async fn lookup(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+    ) -> Result<Option<Found>, Diagnostics> {
+        let described = client
+            .call(Service::Organizations, "DescribePolicy", || {
+                client
+                    .organizations()
+                    .describe_policy()
+                    .policy_id(policy_id)
+                    .send()
+            })
+            .await;
+        let policy = match described {
+            Ok(out) => out.policy,
+            Err(e) if policy_gone(&e) => return Ok(None),
+            Err(e) => return Err(org(&e, format!("Cannot read policy {policy_id}"))),
+        };
+        let Some(policy) = policy else {
+            return Ok(None);
+        };
+        let targets = match self.targets(client, policy_id).await {
+            Ok(t) => t,
+            Err(e) if policy_gone(&e) => return Ok(None),
+            Err(e) => return Err(org(&e, format!("Cannot list the targets of {policy_id}"))),
+        };
+        let summary = policy
+            .policy_summary
+            .unwrap_or_else(|| aws_sdk_organizations::types::PolicySummary::builder().build());
+        Ok(Some(Found {
+            id: summary.id.unwrap_or_else(|| policy_id.to_string()),
+            arn: summary.arn.unwrap_or_default(),
+            name: summary.name.unwrap_or_default(),
+            description: summary.description.unwrap_or_default(),
+            content: policy.content.unwrap_or_default(),
+            kind: summary.r#type,
+            targets,
+        }))
+    }
+
+    pub(super) async fn targets(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+    ) -> Result<BTreeSet<String>, AwsError> {
+        let mut targets = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = client
+                .call(Service::Organizations, "ListTargetsForPolicy", || {
+                    client
+                        .organizations()
+                        .list_targets_for_policy()
+                        .policy_id(policy_id)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            targets.extend(
+                out.targets
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|t| t.target_id),
+            );
+            token = out.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(targets);
+            }
+        }
+    }
+
+    pub(super) async fn tags(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+    ) -> Result<BTreeMap<String, String>, Diagnostics> {
+        let mut tags = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = client
+                .call(Service::Organizations, "ListTagsForResource", || {
+                    client
+                        .organizations()
+                        .list_tags_for_resource()
+                        .resource_id(policy_id)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
+                .map_err(|e| org(&e, format!("Cannot read the tags of policy {policy_id}")))?;
+            tags.extend(
+                out.tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value)),
+            );
+            token = out.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(tags);
+            }
+        }
+    }
+
+    /// Makes the policy's `mesh:` tags exactly `wanted`: tag first, then untag what left.
+    pub(super) async fn retag(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<(), Diagnostics> {
+        let current = self.tags(client, policy_id).await?;
+        let changed: Vec<Tag> = wanted
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(*v))
+            .map(|(k, v)| to_tag(k, v))
+            .collect::<Result<_, _>>()?;
+        let stale: Vec<String> = current
+            .keys()
+            .filter(|k| k.starts_with("mesh:") && !wanted.contains_key(*k))
+            .cloned()
+            .collect();
+        if !changed.is_empty() {
+            client
+                .call(Service::Organizations, "TagResource", || {
+                    client
+                        .organizations()
+                        .tag_resource()
+                        .resource_id(policy_id)
+                        .set_tags(Some(changed.clone()))
+                        .send()
+                })
+                .await
+                .map_err(|e| org(&e, format!("Cannot tag policy {policy_id}")))?;
+        }
+        if !stale.is_empty() {
+            client
+                .call(Service::Organizations, "UntagResource", || {
+                    client
+                        .organizations()
+                        .untag_resource()
+                        .resource_id(policy_id)
+                        .set_tag_keys(Some(stale.clone()))
+                        .send()
+                })
+                .await
+                .map_err(|e| org(&e, format!("Cannot untag policy {policy_id}")))?;
+        }
+        Ok(())
+    }
+
+    /// Attaches the policy to every target at once; returns the targets attached and the
+    /// failures.
+    pub(super) async fn attach(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+        targets: &BTreeSet<String>,
+    ) -> (BTreeSet<String>, Diagnostics) {
+        let calls = targets.iter().map(|target| async move {
+            let result = client
+                .call(Service::Organizations, "AttachPolicy", || {
+                    client
+                        .organizations()
+                        .attach_policy()
+                        .policy_id(policy_id)
+                        .target_id(target)
+                        .send()
+                })
+                .await;
+            match result {
+                Ok(_) => Ok(target.clone()),
+                // Attached already (an interrupted earlier apply): what we want.
+                Err(e) if code(&e) == "DuplicatePolicyAttachmentException" => Ok(target.clone()),
+                Err(e) => Err(Diagnostics::from(
+                    Diagnostic::error(
+                        format!("Cannot attach policy {policy_id} to {target}"),
+                        e.to_string(),
+                    )
+                    .at(AttributePath::attr("target_ids")),
+                )),
+            }
+        });
+        let mut attached = BTreeSet::new();
+        let mut diags = Diagnostics::new();
+        for result in futures::future::join_all(calls).await {
+            match result {
+                Ok(t) => {
+                    attached.insert(t);
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+        (attached, diags)
+    }
+
+    /// Detaches the policy from every target at once; returns the targets still attached and the
+    /// failures. A target the policy is not attached to (or that no longer exists) is success.
+    pub(super) async fn detach(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+        targets: &BTreeSet<String>,
+    ) -> (BTreeSet<String>, Diagnostics) {
+        let calls = targets.iter().map(|target| async move {
+            let result = client
+                .call(Service::Organizations, "DetachPolicy", || {
+                    client
+                        .organizations()
+                        .detach_policy()
+                        .policy_id(policy_id)
+                        .target_id(target)
+                        .send()
+                })
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if matches!(
+                        code(&e),
+                        "PolicyNotAttachedException"
+                            | "TargetNotFoundException"
+                            | "AccountNotFoundException"
+                            | "OrganizationalUnitNotFoundException"
+                    ) =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err((
+                    target.clone(),
+                    aws_diag(
+                        format!("Cannot detach policy {policy_id} from {target}"),
+                        &e,
+                    ),
+                )),
+            }
+        });
+        let mut still = BTreeSet::new();
+        let mut diags = Diagnostics::new();
+        for result in futures::future::join_all(calls).await {
+            if let Err((target, d)) = result {
+                still.insert(target);
+                diags.extend(d);
+            }
+        }
+        (still, diags)
+    }
+
+    /// The state for what AWS holds, with the rule inputs of `inputs_from` (which the policy
+    /// text does not carry).
+    pub(super) fn state(found: Found, inputs_from: &Model) -> Model {
+        let generated = Inputs::of(inputs_from).map(|i| i.policy());
+        // Same meaning: show the canonical text, so formatting differences are not drift.
+        let policy_json = match generated {
+            Some(g) if same_policy(&g, &found.content) => g,
+            _ => found.content,
+        };
+        let description = if found.description.is_empty()
+            && !matches!(&inputs_from.description, Attr::Known(d) if d.is_empty())
+        {
+            Attr::Null
+        } else {
+            Attr::Known(found.description)
+        };
+        Model {
+            id: Attr::Known(found.id.clone()),
+            name: Attr::Known(found.name),
+            description,
+            governance_account_id: inputs_from.governance_account_id.clone(),
+            rules: inputs_from.rules.clone(),
+            allowed_principal_arns: inputs_from.allowed_principal_arns.clone(),
+            target_ids: Attr::Known(found.targets),
+            policy_json: Attr::Known(policy_json),
+            policy_id: Attr::Known(found.id),
+            arn: Attr::Known(found.arn),
+        }
+    }
+
+    /// What exists after a failed change, for a partial state; `fallback` when it cannot be read.
+    pub(super) async fn partial(
+        &self,
+        client: &Mesh,
+        policy_id: &str,
+        inputs_from: &Model,
+        fallback: Model,
+        diags: Diagnostics,
+    ) -> Failure<Model> {
+        match self.lookup(client, policy_id).await {
+            Ok(Some(found)) => Failure::partial(Self::state(found, inputs_from), diags),
+            _ => Failure::partial(fallback, diags),
+        }
+    }
+}

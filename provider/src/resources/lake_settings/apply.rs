@@ -1,0 +1,139 @@
+//! Reading and writing the settings: read-modify-write, so fields this resource does not manage stay as they are.
+
+use super::*;
+impl LakeSettings {
+    /// GetDataLakeSettings. An account that never set anything has default settings, never
+    /// "not found".
+    pub(super) async fn get(
+        &self,
+        client: &Mesh,
+        catalog: &str,
+    ) -> Result<DataLakeSettings, Diagnostics> {
+        let out = client
+            .call(Service::LakeFormation, "GetDataLakeSettings", || {
+                client
+                    .lakeformation()
+                    .get_data_lake_settings()
+                    .catalog_id(catalog)
+                    .send()
+            })
+            .await
+            .map_err(|e| lf(&e, "read", catalog))?;
+        Ok(out
+            .data_lake_settings
+            .unwrap_or_else(|| DataLakeSettings::builder().build()))
+    }
+
+    pub(super) async fn put(
+        &self,
+        client: &Mesh,
+        catalog: &str,
+        settings: DataLakeSettings,
+    ) -> Result<(), Diagnostics> {
+        client
+            .call(Service::LakeFormation, "PutDataLakeSettings", || {
+                client
+                    .lakeformation()
+                    .put_data_lake_settings()
+                    .catalog_id(catalog)
+                    .data_lake_settings(settings.clone())
+                    .send()
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| lf(&e, "write", catalog))
+    }
+
+    /// Records in `previous` what `found` holds for every field `planned` manages and `previous`
+    /// has no entry for yet; drops entries of fields no longer managed.
+    pub(super) fn remember(previous: &mut Previous, found: &DataLakeSettings, planned: &Spec) {
+        if planned.admins.is_none() {
+            previous.admins = None;
+        } else if previous.admins.is_none() {
+            previous.admins = Some(principal_set(found.data_lake_admins.as_ref()));
+        }
+        if planned.trusted_resource_owners.is_none() {
+            previous.trusted_resource_owners = None;
+        } else if previous.trusted_resource_owners.is_none() {
+            previous.trusted_resource_owners = Some(
+                found
+                    .trusted_resource_owners
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+            );
+        }
+        if previous.create_database_default_permissions.is_none() {
+            previous.create_database_default_permissions = Some(to_grants(
+                found.create_database_default_permissions.as_ref(),
+            ));
+        }
+        if previous.create_table_default_permissions.is_none() {
+            previous.create_table_default_permissions =
+                Some(to_grants(found.create_table_default_permissions.as_ref()));
+        }
+    }
+
+    /// `found` with the managed fields of `planned` applied; everything else untouched.
+    pub(super) fn apply(mut found: DataLakeSettings, planned: &Spec) -> DataLakeSettings {
+        if let Some(admins) = &planned.admins {
+            found.data_lake_admins = Some(principals(admins));
+        }
+        if let Some(owners) = &planned.trusted_resource_owners {
+            found.trusted_resource_owners = Some(owners.iter().cloned().collect());
+        }
+        // Empty lists, not absent ones: absent would leave Lake Formation's own default
+        // (IAM_ALLOWED_PRINCIPALS ALL), which lets IAM policies bypass Lake Formation.
+        let grants = from_grants(&defaults_for(planned.iam_allowed_defaults));
+        found.create_database_default_permissions = Some(grants.clone());
+        found.create_table_default_permissions = Some(grants);
+        found
+    }
+
+    /// The state for `found`, keeping from `prior` which fields are managed.
+    pub(super) fn state(catalog: &str, found: &DataLakeSettings, prior: &Model) -> Model {
+        Model {
+            id: Attr::Known(catalog.to_string()),
+            catalog_id: Attr::Known(catalog.to_string()),
+            admins: if prior.admins.is_null() {
+                Attr::Null
+            } else {
+                Attr::Known(principal_set(found.data_lake_admins.as_ref()))
+            },
+            trusted_resource_owners: if prior.trusted_resource_owners.is_null() {
+                Attr::Null
+            } else {
+                Attr::Known(
+                    found
+                        .trusted_resource_owners
+                        .iter()
+                        .flatten()
+                        .cloned()
+                        .collect(),
+                )
+            },
+            iam_allowed_principals_defaults: defaults_found(found).into(),
+            previous_settings: prior.previous_settings.clone(),
+        }
+    }
+
+    /// Writes `spec` (read-modify-write) and returns the resulting state.
+    pub(super) async fn write(
+        &self,
+        client: &Mesh,
+        spec: &Spec,
+        mut previous: Previous,
+        planned: &Model,
+    ) -> Result<Model, Diagnostics> {
+        let catalog = spec.catalog.as_str();
+        let found = self.get(client, catalog).await?;
+        Self::remember(&mut previous, &found, spec);
+        let wanted = Self::apply(found, spec);
+        self.put(client, catalog, wanted.clone()).await?;
+        Ok(Model {
+            previous_settings: Attr::Known(previous.to_json()?),
+            ..Self::state(catalog, &wanted, planned)
+        })
+    }
+}
