@@ -25,20 +25,25 @@ pub async fn ensure_no_objects(
                 .max_keys(1)
                 .send()
         })
-        .await;
-    match out {
-        Ok(out) => match out.contents.unwrap_or_default().first().and_then(|o| o.key.clone()) {
-            None => Ok(()),
-            Some(key) => Err(Diagnostic::error(
-                "Data would be deleted",
-                format!(
-                    "s3://{bucket}/{prefix} still holds data (for example s3://{bucket}/{key}). Nothing was deleted. Move or delete the data, or set force_destroy = true (and apply it) to delete it with the resource."
-                ),
-            )
-            .into()),
-        },
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e)),
+        .await
+        .found()
+        .map_err(|e| aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e))?;
+    // No bucket holds no data.
+    let first = out.and_then(|o| {
+        o.contents
+            .unwrap_or_default()
+            .first()
+            .and_then(|o| o.key.clone())
+    });
+    match first {
+        None => Ok(()),
+        Some(key) => Err(Diagnostic::error(
+            "Data would be deleted",
+            format!(
+                "s3://{bucket}/{prefix} still holds data (for example s3://{bucket}/{key}). Nothing was deleted. Move or delete the data, or set force_destroy = true (and apply it) to delete it with the resource."
+            ),
+        )
+        .into()),
     }
 }
 
@@ -56,10 +61,12 @@ pub async fn delete_prefix(client: &Mesh, bucket: &str, prefix: &str) -> Result<
                     .send()
             })
             .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e)),
+        // No bucket: nothing under the prefix.
+        let Some(page) = page
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e))?
+        else {
+            return Ok(());
         };
         let versions = page
             .versions

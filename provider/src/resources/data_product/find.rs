@@ -31,24 +31,17 @@ pub struct FoundSchema {
 impl DataProduct {
     pub(super) async fn home(&self, client: &Mesh, domain: &str) -> Result<Home, Diagnostics> {
         let database = database_name(domain);
-        let out = client
-            .call(Service::Glue, "GetDatabase", || client.glue().get_database().name(&database).send())
-            .await
-            .map_err(|e| {
-                if e.is_not_found() {
+        let db = crate::resources::find_database(client, &database)
+            .await?
+            .ok_or_else(|| {
+                Diagnostics::from(
                     Diagnostic::error(
                         "Domain not found",
                         format!("The domain {domain:?} has no database {database}; create its mesh_domain first."),
                     )
-                    .at(AttributePath::attr("domain"))
-                    .into()
-                } else {
-                    aws_diag(format!("Cannot read the database of domain {domain}"), &e)
-                }
+                    .at(AttributePath::attr("domain")),
+                )
             })?;
-        let db = out.database.ok_or_else(|| {
-            Diagnostics::from(Diagnostic::provider_bug("GetDatabase answered no database"))
-        })?;
         let params = db.parameters.unwrap_or_default();
         let bucket = params
             .get("mesh:bucket")

@@ -188,17 +188,14 @@ impl DataProduct {
                     .schema_id(Self::schema_id(spec))
                     .send()
             })
-            .await;
-        let latest = match schema {
-            Ok(s) => s.latest_schema_version.unwrap_or(1),
-            Err(e) if e.is_not_found() => return Ok(vec![spec.columns.clone()]),
-            Err(e) => {
-                return Err(aws_diag(
-                    format!("Cannot read schema {}", spec.schema_name()),
-                    &e,
-                ))
-            }
+            .await
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read schema {}", spec.schema_name()), &e))?;
+        // No schema yet: the declared columns are the whole history.
+        let Some(schema) = schema else {
+            return Ok(vec![spec.columns.clone()]);
         };
+        let latest = schema.latest_schema_version.unwrap_or(1);
         let fetches = (1..=latest).map(|n| {
             client.call(Service::Glue, "GetSchemaVersion", move || {
                 client
@@ -215,9 +212,10 @@ impl DataProduct {
         });
         let mut history = Vec::new();
         for v in futures::future::join_all(fetches).await {
-            let v = match v {
-                Ok(v) => v,
-                Err(e) if e.is_not_found() => continue,
+            // A version deleted from the registry is no longer history.
+            let v = match v.found() {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
                 Err(e) => {
                     return Err(aws_diag(
                         format!("Cannot read a version of {}", spec.schema_name()),

@@ -20,22 +20,25 @@ impl Domain {
     ) -> Result<(), Diagnostics> {
         let s3 = client.s3();
         if !spec.create_bucket {
-            return client
-                .call(Service::S3, "HeadBucket", || s3.head_bucket().bucket(&spec.bucket).send())
+            let found = client
+                .call(Service::S3, "HeadBucket", || {
+                    s3.head_bucket().bucket(&spec.bucket).send()
+                })
                 .await
-                .map(|_| ())
-                .map_err(|e| {
-                    if e.is_not_found() {
-                        Diagnostic::error(
-                            "Bucket not found",
-                            format!("The bucket {:?} does not exist; create it, or set bucket.create = true.", spec.bucket),
-                        )
-                        .at(AttributePath::attr("bucket").then_attr("name"))
-                        .into()
-                    } else {
-                        aws_diag(format!("Cannot check bucket {}", spec.bucket), &e)
-                    }
-                });
+                .found()
+                .map_err(|e| aws_diag(format!("Cannot check bucket {}", spec.bucket), &e))?;
+            return match found {
+                Some(_) => Ok(()),
+                None => Err(Diagnostic::error(
+                    "Bucket not found",
+                    format!(
+                        "The bucket {:?} does not exist; create it, or set bucket.create = true.",
+                        spec.bucket
+                    ),
+                )
+                .at(AttributePath::attr("bucket").then_attr("name"))
+                .into()),
+            };
         }
         let mut create = s3.create_bucket().bucket(&spec.bucket);
         if client.region() != "us-east-1" {

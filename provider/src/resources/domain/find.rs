@@ -2,10 +2,6 @@
 
 use super::*;
 
-pub(super) fn is_gone<T>(r: &Result<T, AwsError>) -> bool {
-    matches!(r, Err(e) if e.is_not_found())
-}
-
 /// A domain's id: its name, and the bucket a stored state names (found again that way when
 /// the database lost its parameters).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,18 +93,20 @@ impl Domain {
         });
         let (tags, registration, bucket, grants) =
             futures::join!(tags, registration, bucket, grants);
-        // The bucket or its registration gone: the domain is incomplete, plan to create it again
-        // (create completes what is missing).
-        if is_gone(&registration) || is_gone(&bucket) {
-            return Ok(None);
-        }
-        registration.map_err(|e| {
+        let registration = registration.found().map_err(|e| {
             aws_diag(
                 format!("Cannot read the registration of s3://{}/", spec.bucket),
                 &e,
             )
         })?;
-        bucket.map_err(|e| aws_diag(format!("Cannot read bucket {}", spec.bucket), &e))?;
+        let bucket = bucket
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read bucket {}", spec.bucket), &e))?;
+        // The bucket or its registration gone: the domain is incomplete, plan to create it again
+        // (create completes what is missing).
+        if registration.is_none() || bucket.is_none() {
+            return Ok(None);
+        }
         let tags = tags.map_err(|e| aws_diag(format!("Cannot read LF-tags of {database}"), &e))?;
         let grants =
             grants.map_err(|e| aws_diag(format!("Cannot list permissions on {database}"), &e))?;

@@ -6,7 +6,8 @@ use super::ontology::{self, Ontology, TagUse};
 use super::Mesh;
 use super::{aws_diag, known};
 use super::{grants, Owner};
-use crate::aws::{AwsError, Service};
+use crate::aws::Found as _;
+use crate::aws::Service;
 use crate::framework::value::{Attr, Value};
 use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure,
@@ -356,55 +357,42 @@ impl Resource for Domain {
         let spec = Spec::from(&state)?;
         let database = spec.database();
         // Products first: a domain is not destroyed under its products.
-        let tables = client
+        let names: Vec<String> = client
             .call(Service::Glue, "GetTables", || {
                 client.glue().get_tables().database_name(&database).send()
             })
-            .await;
-        match tables {
-            Ok(out) => {
-                let names: Vec<String> = out
-                    .table_list
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| t.name)
-                    .collect();
-                if !names.is_empty() {
-                    return Err(Diagnostic::error(
-                        "Domain still has data products",
-                        format!(
-                            "The database {database} still holds: {}. Destroy those data products first.",
-                            names.join(", ")
-                        ),
-                    )
-                    .into());
-                }
-            }
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(aws_diag(format!("Cannot list tables of {database}"), &e)),
+            .await
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot list tables of {database}"), &e))?
+            .and_then(|out| out.table_list)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        if !names.is_empty() {
+            return Err(Diagnostic::error(
+                "Domain still has data products",
+                format!(
+                    "The database {database} still holds: {}. Destroy those data products first.",
+                    names.join(", ")
+                ),
+            )
+            .into());
         }
         if spec.create_bucket && !spec.force_destroy {
             super::storage::ensure_no_objects(client, &spec.bucket, "").await?;
         }
-        match client
+        client
             .call(Service::Glue, "DeleteDatabase", || {
                 client.glue().delete_database().name(&database).send()
             })
             .await
-        {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => {
-                return Err(aws_diag(
-                    format!("Cannot delete Glue database {database}"),
-                    &e,
-                ))
-            }
-        }
+            .or_gone()
+            .map_err(|e| aws_diag(format!("Cannot delete Glue database {database}"), &e))?;
         // Only a bucket this resource created is deregistered and deleted: an existing bucket
         // (and its registration) belongs to someone else.
         if spec.create_bucket {
-            match client
+            client
                 .call(Service::LakeFormation, "DeregisterResource", || {
                     client
                         .lakeformation()
@@ -413,16 +401,8 @@ impl Resource for Domain {
                         .send()
                 })
                 .await
-            {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => {
-                    return Err(aws_diag(
-                        format!("Cannot deregister s3://{}/", spec.bucket),
-                        &e,
-                    ))
-                }
-            }
+                .or_gone()
+                .map_err(|e| aws_diag(format!("Cannot deregister s3://{}/", spec.bucket), &e))?;
             super::storage::delete_bucket(client, &spec.bucket).await?;
         }
         Ok(())

@@ -9,7 +9,7 @@ impl ProductLink {
         database: &str,
         name: &str,
     ) -> Result<Lookup, Diagnostics> {
-        match client
+        let out = client
             .call(Service::Glue, "GetTable", || {
                 client
                     .glue()
@@ -19,21 +19,16 @@ impl ProductLink {
                     .send()
             })
             .await
-        {
-            Ok(out) => Ok(match out.table {
-                None => Lookup::Gone,
-                Some(table) => match target_of(&table) {
-                    Some(target) => Lookup::Link(target, table.catalog_id.unwrap_or_default()),
-                    None => Lookup::NotALink,
-                },
-            }),
             // A missing database answers EntityNotFound too: the link is gone either way.
-            Err(e) if e.is_not_found() => Ok(Lookup::Gone),
-            Err(e) => Err(aws_diag(
-                format!("Cannot read resource link {database}.{name}"),
-                &e,
-            )),
-        }
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot read resource link {database}.{name}"), &e))?;
+        Ok(match out.and_then(|o| o.table) {
+            None => Lookup::Gone,
+            Some(table) => match target_of(&table) {
+                Some(target) => Lookup::Link(target, table.catalog_id.unwrap_or_default()),
+                None => Lookup::NotALink,
+            },
+        })
     }
 
     /// Creates the links database when it is missing. Returns whether this call created it.
@@ -114,11 +109,14 @@ impl ProductLink {
                     .send()
             })
             .await;
+        let tables = tables
+            .found()
+            .map_err(|e| aws_diag(format!("Cannot list tables of {name}"), &e))?;
+        // Gone already, or still holding links: nothing to delete.
         match tables {
-            Ok(out) if !out.table_list().is_empty() => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(aws_diag(format!("Cannot list tables of {name}"), &e)),
+            None => return Ok(()),
+            Some(out) if !out.table_list().is_empty() => return Ok(()),
+            Some(_) => {}
         }
         client
             .call(Service::Glue, "DeleteDatabase", || {

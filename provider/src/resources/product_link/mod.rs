@@ -253,7 +253,7 @@ impl Resource for ProductLink {
         let name = known(&state.name, "name")?.clone();
         match self.get_table(client, &database, &name).await? {
             Lookup::Link(..) => {
-                match client
+                client
                     .call(Service::Glue, "DeleteTable", || {
                         client
                             .glue()
@@ -263,16 +263,10 @@ impl Resource for ProductLink {
                             .send()
                     })
                     .await
-                {
-                    Ok(_) => {}
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => {
-                        return Err(aws_diag(
-                            format!("Cannot delete resource link {database}.{name}"),
-                            &e,
-                        ))
-                    }
-                }
+                    .or_gone()
+                    .map_err(|e| {
+                        aws_diag(format!("Cannot delete resource link {database}.{name}"), &e)
+                    })?;
             }
             // Gone already, or replaced by a real table, which holds data and is not ours.
             Lookup::Gone | Lookup::NotALink => {}
