@@ -15,6 +15,7 @@ use super::aws_diag;
 use super::Mesh;
 use crate::aws::{AwsError, ErrorKind, RetryPolicy, Service};
 use crate::framework::{Diagnostic, Diagnostics};
+use crate::resources::Action;
 use aws_sdk_lakeformation::types::{
     BatchPermissionsFailureEntry, BatchPermissionsRequestEntry, ColumnWildcard, DataLakePrincipal,
     DataLakeResourceType, DatabaseResource, LfTag, LfTagPolicyResource, Permission,
@@ -655,7 +656,8 @@ pub async fn revoke_iam_allowed(client: &Mesh, database: &str) -> Result<(), Dia
         // "No permissions revoked" and a missing grant both mean there is nothing to do.
         Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidInput => Ok(()),
         Err(e) => Err(aws_diag(
-            format!("Cannot revoke IAM_ALLOWED_PRINCIPALS on {database}"),
+            Action::Revoke,
+            format!("IAM_ALLOWED_PRINCIPALS on {database}"),
             &e,
         )),
     }
@@ -674,10 +676,10 @@ enum Op {
 }
 
 impl Op {
-    fn verb(self) -> &'static str {
+    fn action(self) -> Action {
         match self {
-            Op::Grant => "grant",
-            Op::Revoke => "revoke",
+            Op::Grant => Action::Grant,
+            Op::Revoke => Action::Revoke,
         }
     }
 }
@@ -759,10 +761,7 @@ async fn send_one(client: &Mesh, op: Op, g: &Grant) -> Result<(), Diagnostics> {
     match result {
         Ok(()) => Ok(()),
         Err(e) if op == Op::Revoke && already_revoked(e.code.as_deref(), &e.message) => Ok(()),
-        Err(e) => Err(aws_diag(
-            format!("Cannot {} {}", op.verb(), describe(g)),
-            &e,
-        )),
+        Err(e) => Err(aws_diag(op.action(), describe(g), &e)),
     }
 }
 
@@ -824,11 +823,7 @@ async fn send_batch(
         }
         .map_err(|e| {
             let what: Vec<String> = pending.iter().map(|(_, g)| describe(g)).collect();
-            aws_diag(
-                format!("Cannot {} Lake Formation permissions", op.verb()),
-                &e,
-            )
-            .with_detail_suffix(&what)
+            aws_diag(op.action(), "Lake Formation permissions", &e).with_detail_suffix(&what)
         })?;
 
         let mut retry = Vec::new();
@@ -861,7 +856,10 @@ async fn send_batch(
         }
         if !errors.is_empty() {
             return Err(Diagnostic::error(
-                format!("Lake Formation refused to {} permissions", op.verb()),
+                format!(
+                    "Lake Formation refused to {} permissions",
+                    op.action().verb()
+                ),
                 errors.join("\n"),
             )
             .into());
@@ -872,7 +870,10 @@ async fn send_batch(
         if attempt >= ENTRY_RETRIES {
             let what: Vec<String> = retry.iter().map(|(_, g)| describe(g)).collect();
             return Err(Diagnostic::error(
-                format!("Lake Formation kept refusing to {} permissions", op.verb()),
+                format!(
+                    "Lake Formation kept refusing to {} permissions",
+                    op.action().verb()
+                ),
                 format!(
                     "ConcurrentModificationException after {} attempts for: {}",
                     attempt + 1,

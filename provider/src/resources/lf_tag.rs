@@ -10,6 +10,7 @@ use crate::framework::{
     invalid_import_id, Attribute, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{check_tag_key as check_key, check_tag_value as check_value, is_account_id};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -81,8 +82,8 @@ impl fmt::Display for TagId {
     }
 }
 
-fn lf(e: &crate::aws::AwsError, doing: &str, id: &str) -> Diagnostics {
-    aws_diag(format!("Cannot {doing} LF-tag {id}"), e)
+fn lf(e: &crate::aws::AwsError, action: Action, id: &str) -> Diagnostics {
+    aws_diag(action, format!("LF-tag {id}"), e)
 }
 
 impl LfTag {
@@ -107,7 +108,7 @@ impl LfTag {
                         .send()
                 })
                 .await
-                .map_err(|e| lf(&e, "add values to", &id.to_string()))?;
+                .map_err(|e| lf(&e, Action::Update, &id.to_string()))?;
         }
         for chunk in remove.chunks(BATCH) {
             client
@@ -121,7 +122,7 @@ impl LfTag {
                         .send()
                 })
                 .await
-                .map_err(|e| lf(&e, "remove values from", &id.to_string()))?;
+                .map_err(|e| lf(&e, Action::Update, &id.to_string()))?;
         }
         Ok(())
     }
@@ -224,12 +225,7 @@ impl Resource for LfTag {
         let account = if raw.split_once(':').is_some_and(|(c, _)| is_account_id(c)) {
             None
         } else {
-            Some(
-                client
-                    .account_id()
-                    .await
-                    .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?,
-            )
+            Some(client.account().await?)
         };
         TagId::parse(raw, || account).map_err(|p| invalid_import_id(p, "KEY or CATALOG:KEY"))
     }
@@ -251,7 +247,7 @@ impl Resource for LfTag {
             })
             .await
             .found()
-            .map_err(|e| lf(&e, "read", &id.to_string()))?;
+            .map_err(|e| lf(&e, Action::Read, &id.to_string()))?;
         let values: BTreeSet<String> = out
             .and_then(|o| o.tag_values)
             .unwrap_or_default()
@@ -275,10 +271,7 @@ impl Resource for LfTag {
     ) -> Result<Model, Failure<Model>> {
         let catalog_id = match spec.catalog_id {
             Some(c) => c,
-            None => client
-                .account_id()
-                .await
-                .map_err(|e| Failure::clean(aws_diag("Cannot find the caller's account id", &e)))?,
+            None => client.account().await.map_err(Failure::clean)?,
         };
         let id = TagId {
             catalog_id,
@@ -298,7 +291,7 @@ impl Resource for LfTag {
             })
             .await
             .map_err(|e| {
-                let mut diags = lf(&e, "create", &id.to_string());
+                let mut diags = lf(&e, Action::Create, &id.to_string());
                 if e.is_already_exists() {
                     diags.push(Diagnostic::error(
                         "LF-tag already exists",
@@ -357,7 +350,7 @@ impl Resource for LfTag {
             })
             .await
             .or_gone()
-            .map_err(|e| lf(&e, "delete", &id.to_string()))
+            .map_err(|e| lf(&e, Action::Delete, &id.to_string()))
     }
 }
 

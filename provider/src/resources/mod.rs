@@ -68,14 +68,89 @@ pub async fn find_database(
         })
         .await
         .found()
-        .map_err(|e| aws_diag(format!("Cannot read Glue database {name}"), &e))?;
+        .map_err(|e| aws_diag(Action::Read, format!("Glue database {name}"), &e))?;
     Ok(out.and_then(|o| o.database))
 }
 
-/// An AWS failure as a diagnostic: the summary says what the provider was doing, the detail
-/// carries the service, operation, AWS error code and message.
-pub fn aws_diag(doing: impl Into<String>, err: &AwsError) -> Diagnostics {
-    Diagnostic::error(doing, err.to_string()).into()
+/// What the provider was doing when AWS failed: the verb of every AWS error's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Creating an object.
+    Create,
+    /// Reading one object.
+    Read,
+    /// Listing objects.
+    List,
+    /// Changing an object in place.
+    Update,
+    /// Deleting an object.
+    Delete,
+    /// Attaching a policy or tags.
+    Attach,
+    /// Detaching a policy or tags.
+    Detach,
+    /// Granting permissions.
+    Grant,
+    /// Revoking permissions.
+    Revoke,
+    /// Registering a location with Lake Formation.
+    Register,
+    /// Deregistering a location.
+    Deregister,
+    /// Checking that something exists or holds.
+    Check,
+    /// Putting tags on an object.
+    Tag,
+    /// Taking tags off an object.
+    Untag,
+    /// Writing an object that is replaced whole.
+    Write,
+}
+
+impl Action {
+    /// The verb, as the summary says it.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::List => "list",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Attach => "attach",
+            Action::Detach => "detach",
+            Action::Grant => "grant",
+            Action::Revoke => "revoke",
+            Action::Register => "register",
+            Action::Deregister => "deregister",
+            Action::Check => "check",
+            Action::Tag => "tag",
+            Action::Untag => "untag",
+            Action::Write => "write",
+        }
+    }
+}
+
+/// The one shape of an AWS failure, after terraform-provider-aws's standard problem message:
+/// the summary says `Cannot <action> <what>`, where `what` names the object and its id (for
+/// example `table commerce_products.orders`); the detail carries the service, operation, AWS
+/// error code and message.
+pub fn aws_diag(action: Action, what: impl std::fmt::Display, err: &AwsError) -> Diagnostics {
+    aws_problem(action, what, err).into()
+}
+
+/// [`aws_diag`] as one diagnostic, to point at an attribute.
+pub fn aws_problem(action: Action, what: impl std::fmt::Display, err: &AwsError) -> Diagnostic {
+    Diagnostic::error(format!("Cannot {} {what}", action.verb()), err.to_string())
+}
+
+impl Mesh {
+    /// The caller's account id (asked once per configured provider), or the error saying it
+    /// cannot be known.
+    pub async fn account(&self) -> Result<String, Diagnostics> {
+        self.account_id()
+            .await
+            .map_err(|e| aws_diag(Action::Read, "the caller's account id", &e))
+    }
 }
 
 /// A value the plan guarantees to be known (required, or computed before apply): a missing one
@@ -85,4 +160,30 @@ pub fn known<'a, T>(attr: &'a Attr<T>, name: &str) -> Result<&'a T, Diagnostics>
         Diagnostic::provider_bug(format!("`{name}` should be known at this point but is not"))
             .into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::ErrorKind;
+
+    #[test]
+    fn aws_failures_say_what_was_being_done_to_what_and_what_aws_answered() {
+        let err = AwsError {
+            service: "glue",
+            operation: "CreateTable",
+            code: Some("AccessDeniedException".into()),
+            message: "not allowed".into(),
+            status: Some(403),
+            kind: ErrorKind::AccessDenied,
+        };
+        let d = aws_problem(Action::Create, "table sales_products.orders", &err);
+        assert_eq!(d.summary, "Cannot create table sales_products.orders");
+        assert_eq!(
+            d.detail,
+            "glue CreateTable failed (AccessDeniedException, HTTP 403): not allowed"
+        );
+        let all = aws_diag(Action::Revoke, "Lake Formation permissions", &err);
+        assert!(all.to_string().contains("Cannot revoke Lake Formation permissions"));
+    }
 }

@@ -9,6 +9,7 @@ use super::Mesh;
 use crate::aws::{AwsError, Service};
 use crate::framework::value::{Attr, Value};
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Validator};
+use crate::resources::Action;
 use crate::rules::{check_tag_key as check_key, check_tag_value as check_value};
 use aws_sdk_lakeformation::types::{LfTagPair, Resource};
 use std::collections::{BTreeMap, BTreeSet};
@@ -317,7 +318,7 @@ pub async fn retag(
                     .send()
             })
             .await
-            .map_err(|e| aws_diag(format!("Cannot attach LF-tags to {what}"), &e))?;
+            .map_err(|e| aws_diag(Action::Attach, format!("LF-tags to {what}"), &e))?;
         failures(out.failures, what)?;
     }
     if !remove.is_empty() {
@@ -332,7 +333,7 @@ pub async fn retag(
                     .send()
             })
             .await
-            .map_err(|e| aws_diag(format!("Cannot detach LF-tags from {what}"), &e))?;
+            .map_err(|e| aws_diag(Action::Detach, format!("LF-tags from {what}"), &e))?;
         failures(out.failures, what)?;
     }
     Ok(())

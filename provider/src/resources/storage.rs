@@ -6,6 +6,7 @@ use super::Mesh;
 use crate::aws::Found as _;
 use crate::aws::Service;
 use crate::framework::{Diagnostic, Diagnostics};
+use crate::resources::Action;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 /// Fails when `bucket` holds any current object under `prefix` ("" for the whole bucket),
@@ -27,7 +28,7 @@ pub async fn ensure_no_objects(
         })
         .await
         .found()
-        .map_err(|e| aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e))?;
+        .map_err(|e| aws_diag(Action::List, format!("s3://{bucket}/{prefix}"), &e))?;
     // No bucket holds no data.
     let first = out.and_then(|o| {
         o.contents
@@ -64,7 +65,7 @@ pub async fn delete_prefix(client: &Mesh, bucket: &str, prefix: &str) -> Result<
         // No bucket: nothing under the prefix.
         let Some(page) = page
             .found()
-            .map_err(|e| aws_diag(format!("Cannot list s3://{bucket}/{prefix}"), &e))?
+            .map_err(|e| aws_diag(Action::List, format!("s3://{bucket}/{prefix}"), &e))?
         else {
             return Ok(());
         };
@@ -108,7 +109,8 @@ pub async fn delete_prefix(client: &Mesh, bucket: &str, prefix: &str) -> Result<
             .await
             .map_err(|e| {
                 aws_diag(
-                    format!("Cannot delete objects under s3://{bucket}/{prefix}"),
+                    Action::Delete,
+                    format!("objects under s3://{bucket}/{prefix}"),
                     &e,
                 )
             })?;
@@ -136,5 +138,5 @@ pub async fn delete_bucket(client: &Mesh, bucket: &str) -> Result<(), Diagnostic
         })
         .await
         .or_gone()
-        .map_err(|e| aws_diag(format!("Cannot delete bucket {bucket}"), &e))
+        .map_err(|e| aws_diag(Action::Delete, format!("bucket {bucket}"), &e))
 }

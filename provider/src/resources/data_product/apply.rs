@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::aws::Found as _;
+use crate::resources::Action;
 
 impl DataProduct {
     pub(super) async fn put_contract(
@@ -28,10 +29,8 @@ impl DataProduct {
             .await
             .map_err(|e| {
                 aws_diag(
-                    format!(
-                        "Cannot write the contract document {}",
-                        contract_uri(&home.bucket, spec)
-                    ),
+                    Action::Write,
+                    format!("the contract document {}", contract_uri(&home.bucket, spec)),
                     &e,
                 )
             })?;
@@ -131,7 +130,8 @@ impl DataProduct {
             .or_gone()
             .map_err(|e| {
                 aws_diag(
-                    format!("Cannot delete table {}.{}", spec.database(), spec.name),
+                    Action::Delete,
+                    format!("table {}.{}", spec.database(), spec.name),
                     &e,
                 )
             })

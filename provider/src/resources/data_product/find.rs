@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::aws::Found as _;
+use crate::resources::Action;
 
 /// A product as AWS holds it.
 #[derive(Debug, Clone)]
@@ -83,7 +84,7 @@ impl DataProduct {
         let what = format!("{database}.{}", id.name);
         // Products live in the caller's catalog, beside their domain's database.
         let (catalog_id, table) = futures::join!(
-            client.account_id(),
+            client.account(),
             client.call(Service::Glue, "GetTable", || {
                 client
                     .glue()
@@ -93,11 +94,10 @@ impl DataProduct {
                     .send()
             })
         );
-        let catalog_id =
-            catalog_id.map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
+        let catalog_id = catalog_id?;
         let Some(table) = table
             .found()
-            .map_err(|e| aws_diag(format!("Cannot read table {what}"), &e))?
+            .map_err(|e| aws_diag(Action::Read, format!("table {what}"), &e))?
             .and_then(|out| out.table)
         else {
             return Ok(None);
@@ -139,7 +139,7 @@ impl DataProduct {
                         .send()
                 })
                 .await
-                .map_err(|e| aws_diag(format!("Cannot read column LF-tags of {what}"), &e))?;
+                .map_err(|e| aws_diag(Action::Read, format!("column LF-tags of {what}"), &e))?;
             Ok::<_, Diagnostics>(
                 out.lf_tags_on_columns
                     .unwrap_or_default()
@@ -172,7 +172,7 @@ impl DataProduct {
                 })
                 .await
                 .found()
-                .map_err(|e| aws_diag(format!("Cannot read schema {}", id.schema_name()), &e))?;
+                .map_err(|e| aws_diag(Action::Read, format!("schema {}", id.schema_name()), &e))?;
             Ok::<_, Diagnostics>(out.map(|s| FoundSchema {
                 arn: s.schema_arn,
                 latest_version: s.latest_schema_version,
@@ -196,7 +196,7 @@ impl DataProduct {
                 .await
                 .found()
                 .map_err(|e| {
-                    aws_diag(format!("Cannot read the contract document of {what}"), &e)
+                    aws_diag(Action::Read, format!("the contract document of {what}"), &e)
                 })?;
             match out {
                 None => Ok(None),
@@ -216,7 +216,7 @@ impl DataProduct {
         let (table_tags, column_tags, schema, document) =
             futures::join!(table_tags, column_tags, schema, document);
         let table_tags = table_tags
-            .map_err(|e| aws_diag(format!("Cannot read LF-tags of {what}"), &e))?
+            .map_err(|e| aws_diag(Action::Read, format!("LF-tags of {what}"), &e))?
             .lf_tags_on_table
             .unwrap_or_default();
         Ok(Some(Found {

@@ -21,6 +21,7 @@ use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure,
     NestedBlock, Nesting, PlanRequest, Private, Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{self, database_name};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
@@ -113,7 +114,7 @@ impl Resource for DataProduct {
             if verify {
                 let ontology = Ontology::load(client)
                     .await
-                    .map_err(|e| aws_diag("Cannot list LF-tags", &e))?;
+                    .map_err(|e| aws_diag(Action::List, "LF-tags", &e))?;
                 let problems = ontology.check(&Self::tag_uses(&planned), true);
                 if problems.has_errors() {
                     return Err(problems);
@@ -168,7 +169,8 @@ impl Resource for DataProduct {
             .await;
         if let Err(e) = created {
             let diags = aws_diag(
-                format!("Cannot create table {}.{}", spec.database(), spec.name),
+                Action::Create,
+                format!("table {}.{}", spec.database(), spec.name),
                 &e,
             );
             return Err(self
@@ -263,7 +265,7 @@ impl Resource for DataProduct {
         if verify {
             let ontology = Ontology::load(client)
                 .await
-                .map_err(|e| keep(aws_diag("Cannot list LF-tags", &e)))?;
+                .map_err(|e| keep(aws_diag(Action::List, "LF-tags", &e)))?;
             let problems = ontology.check(&Self::tag_uses(&planned), true);
             if problems.has_errors() {
                 return Err(keep(problems));
@@ -297,7 +299,8 @@ impl Resource for DataProduct {
                 .await
                 .map_err(|e| {
                     keep(aws_diag(
-                        format!("Cannot change the compatibility of {}", after.schema_name()),
+                        Action::Update,
+                        format!("the compatibility of {}", after.schema_name()),
                         &e,
                     ))
                 })?;
@@ -315,7 +318,8 @@ impl Resource for DataProduct {
             .await
             .map_err(|e| {
                 keep(aws_diag(
-                    format!("Cannot update table {}.{}", after.database(), after.name),
+                    Action::Update,
+                    format!("table {}.{}", after.database(), after.name),
                     &e,
                 ))
             })?;

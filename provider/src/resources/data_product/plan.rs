@@ -2,6 +2,7 @@
 //! and drift that has no attribute of its own.
 
 use super::*;
+use crate::resources::Action;
 
 /// What read and plan learned that has no attribute of its own, carried in private state to
 /// the plan and apply.
@@ -73,7 +74,8 @@ impl DataProduct {
                     );
                 }
                 Err(e) => req.diags.extend(aws_diag(
-                    "Cannot list LF-tags to check the product's tags",
+                    Action::List,
+                    "LF-tags to check the product's tags",
                     &e,
                 )),
             }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::aws::Found as _;
+use crate::resources::Action;
 
 impl DataProduct {
     pub(super) async fn ensure_registry(
@@ -23,7 +24,8 @@ impl DataProduct {
             Ok(_) => Ok(()),
             Err(e) if e.is_already_exists() => Ok(()),
             Err(e) => Err(aws_diag(
-                format!("Cannot create schema registry {registry}"),
+                Action::Create,
+                format!("schema registry {registry}"),
                 &e,
             )),
         }
@@ -58,8 +60,9 @@ impl DataProduct {
             .await
             .map_err(|e| {
                 aws_diag(
+                    Action::Create,
                     format!(
-                        "Cannot create schema {} in registry {}",
+                        "schema {} in registry {}",
                         spec.schema_name(),
                         spec.registry
                     ),
@@ -96,10 +99,8 @@ impl DataProduct {
             .await
             .map_err(|e| {
                 aws_diag(
-                    format!(
-                        "Cannot register a new version of schema {}",
-                        spec.schema_name()
-                    ),
+                    Action::Register,
+                    format!("a new version of schema {}", spec.schema_name()),
                     &e,
                 )
             })?;
@@ -120,7 +121,7 @@ impl DataProduct {
                         .send()
                 })
                 .await
-                .map_err(|e| aws_diag("Cannot read the new schema version", &e))?;
+                .map_err(|e| aws_diag(Action::Read, "the new schema version", &e))?;
             status = v.status;
         }
         match status {
@@ -190,7 +191,7 @@ impl DataProduct {
             })
             .await
             .found()
-            .map_err(|e| aws_diag(format!("Cannot read schema {}", spec.schema_name()), &e))?;
+            .map_err(|e| aws_diag(Action::Read, format!("schema {}", spec.schema_name()), &e))?;
         // No schema yet: the declared columns are the whole history.
         let Some(schema) = schema else {
             return Ok(vec![spec.columns.clone()]);
@@ -218,7 +219,8 @@ impl DataProduct {
                 Ok(None) => continue,
                 Err(e) => {
                     return Err(aws_diag(
-                        format!("Cannot read a version of {}", spec.schema_name()),
+                        Action::Read,
+                        format!("a version of {}", spec.schema_name()),
                         &e,
                     ))
                 }
@@ -257,6 +259,6 @@ impl DataProduct {
             })
             .await
             .or_gone()
-            .map_err(|e| aws_diag(format!("Cannot delete schema {}", spec.schema_name()), &e))
+            .map_err(|e| aws_diag(Action::Delete, format!("schema {}", spec.schema_name()), &e))
     }
 }

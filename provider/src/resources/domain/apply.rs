@@ -1,6 +1,7 @@
 //! Making a domain exist: the bucket, its Lake Formation registration, and the Glue database.
 
 use super::*;
+use crate::resources::Action;
 
 impl Domain {
     /// The tag uses of a model, with their paths, for ontology checks.
@@ -26,7 +27,7 @@ impl Domain {
                 })
                 .await
                 .found()
-                .map_err(|e| aws_diag(format!("Cannot check bucket {}", spec.bucket), &e))?;
+                .map_err(|e| aws_diag(Action::Check, format!("bucket {}", spec.bucket), &e))?;
             return match found {
                 Some(_) => Ok(()),
                 None => Err(Diagnostic::error(
@@ -59,7 +60,8 @@ impl Domain {
             Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
             Err(e) => {
                 return Err(aws_diag(
-                    format!("Cannot create bucket {}", spec.bucket),
+                    Action::Create,
+                    format!("bucket {}", spec.bucket),
                     &e,
                 ))
             }
@@ -108,19 +110,22 @@ impl Domain {
         let (v, e, p) = futures::join!(versioning, encryption, public);
         v.map_err(|e| {
             aws_diag(
-                format!("Cannot enable versioning on bucket {}", spec.bucket),
+                Action::Update,
+                format!("versioning of bucket {}", spec.bucket),
                 &e,
             )
         })?;
         e.map_err(|e| {
             aws_diag(
-                format!("Cannot set default encryption on bucket {}", spec.bucket),
+                Action::Update,
+                format!("default encryption of bucket {}", spec.bucket),
                 &e,
             )
         })?;
         p.map_err(|e| {
             aws_diag(
-                format!("Cannot block public access to bucket {}", spec.bucket),
+                Action::Update,
+                format!("the public access block of bucket {}", spec.bucket),
                 &e,
             )
         })?;
@@ -147,7 +152,8 @@ impl Domain {
             Ok(_) => Ok(()),
             Err(e) if e.is_already_exists() => Ok(()),
             Err(e) => Err(aws_diag(
-                format!("Cannot register s3://{}/ with Lake Formation", spec.bucket),
+                Action::Register,
+                format!("s3://{}/ with Lake Formation", spec.bucket),
                 &e,
             )),
         }
@@ -192,7 +198,8 @@ impl Domain {
             }
             Err(e) => {
                 return Err(aws_diag(
-                    format!("Cannot create Glue database {}", spec.database()),
+                    Action::Create,
+                    format!("Glue database {}", spec.database()),
                     &e,
                 ))
             }
@@ -220,7 +227,8 @@ impl Domain {
             .map(|_| ())
             .map_err(|e| {
                 aws_diag(
-                    format!("Cannot update Glue database {}", spec.database()),
+                    Action::Update,
+                    format!("Glue database {}", spec.database()),
                     &e,
                 )
             })

@@ -1,6 +1,7 @@
 //! Reading a domain back: its id, [`Found`], the one lookup, and the pure flatten to state.
 
 use super::*;
+use crate::resources::Action;
 
 /// A domain's id: its name, and the bucket a stored state names (found again that way when
 /// the database lost its parameters).
@@ -95,21 +96,23 @@ impl Domain {
             futures::join!(tags, registration, bucket, grants);
         let registration = registration.found().map_err(|e| {
             aws_diag(
-                format!("Cannot read the registration of s3://{}/", spec.bucket),
+                Action::Read,
+                format!("the registration of s3://{}/", spec.bucket),
                 &e,
             )
         })?;
         let bucket = bucket
             .found()
-            .map_err(|e| aws_diag(format!("Cannot read bucket {}", spec.bucket), &e))?;
+            .map_err(|e| aws_diag(Action::Read, format!("bucket {}", spec.bucket), &e))?;
         // The bucket or its registration gone: the domain is incomplete, plan to create it again
         // (create completes what is missing).
         if registration.is_none() || bucket.is_none() {
             return Ok(None);
         }
-        let tags = tags.map_err(|e| aws_diag(format!("Cannot read LF-tags of {database}"), &e))?;
+        let tags =
+            tags.map_err(|e| aws_diag(Action::Read, format!("LF-tags of {database}"), &e))?;
         let grants =
-            grants.map_err(|e| aws_diag(format!("Cannot list permissions on {database}"), &e))?;
+            grants.map_err(|e| aws_diag(Action::List, format!("permissions on {database}"), &e))?;
         let default_grants = db.create_table_default_permissions.unwrap_or_default();
         let iam_allowed = !grants
             .principal_resource_permissions

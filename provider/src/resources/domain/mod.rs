@@ -13,6 +13,7 @@ use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure,
     NestedBlock, Nesting, PlanRequest, Private, Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{check_domain_name as check_name, database_name, IAM_ALLOWED_PRINCIPALS};
 use async_trait::async_trait;
 use aws_sdk_glue::types::DatabaseInput;
@@ -189,7 +190,8 @@ impl Resource for Domain {
         match Ontology::load_for_plan(client).await {
             Ok(ontology) => req.diags.extend(ontology.check(&uses, false)),
             Err(e) => req.diags.extend(aws_diag(
-                "Cannot list LF-tags to check the domain's tags",
+                Action::List,
+                "LF-tags to check the domain's tags",
                 &e,
             )),
         }
@@ -236,7 +238,7 @@ impl Resource for Domain {
         // Tags are checked again now: some implementations accept undefined keys silently.
         let ontology = Ontology::load(client)
             .await
-            .map_err(|e| Failure::clean(aws_diag("Cannot list LF-tags", &e)))?;
+            .map_err(|e| Failure::clean(aws_diag(Action::List, "LF-tags", &e)))?;
         let problems = ontology.check(&Self::tag_uses(&planned), true);
         if problems.has_errors() {
             return Err(Failure::clean(problems));
@@ -296,7 +298,7 @@ impl Resource for Domain {
         if before.tags != after.tags || prior.lf_tags != planned.lf_tags {
             let ontology = Ontology::load(client)
                 .await
-                .map_err(|e| keep_prior(aws_diag("Cannot list LF-tags", &e)))?;
+                .map_err(|e| keep_prior(aws_diag(Action::List, "LF-tags", &e)))?;
             let problems = ontology.check(&Self::tag_uses(&planned), true);
             if problems.has_errors() {
                 return Err(keep_prior(problems));
@@ -336,7 +338,7 @@ impl Resource for Domain {
                     client.lakeformation().update_resource().resource_arn(after.bucket_arn()).role_arn(role).send()
                 })
                 .await
-                .map_err(|e| keep_prior(aws_diag(format!("Cannot change the registration role of s3://{}/", after.bucket), &e)))?;
+                .map_err(|e| keep_prior(aws_diag(Action::Update, format!("the registration role of s3://{}/", after.bucket), &e)))?;
         }
         if after.lake_formation_only {
             grants::revoke_iam_allowed(client, &after.database())
@@ -363,7 +365,7 @@ impl Resource for Domain {
             })
             .await
             .found()
-            .map_err(|e| aws_diag(format!("Cannot list tables of {database}"), &e))?
+            .map_err(|e| aws_diag(Action::List, format!("tables of {database}"), &e))?
             .and_then(|out| out.table_list)
             .unwrap_or_default()
             .into_iter()
@@ -388,7 +390,7 @@ impl Resource for Domain {
             })
             .await
             .or_gone()
-            .map_err(|e| aws_diag(format!("Cannot delete Glue database {database}"), &e))?;
+            .map_err(|e| aws_diag(Action::Delete, format!("Glue database {database}"), &e))?;
         // Only a bucket this resource created is deregistered and deleted: an existing bucket
         // (and its registration) belongs to someone else.
         if spec.create_bucket {
@@ -402,7 +404,7 @@ impl Resource for Domain {
                 })
                 .await
                 .or_gone()
-                .map_err(|e| aws_diag(format!("Cannot deregister s3://{}/", spec.bucket), &e))?;
+                .map_err(|e| aws_diag(Action::Deregister, format!("s3://{}/", spec.bucket), &e))?;
             super::storage::delete_bucket(client, &spec.bucket).await?;
         }
         Ok(())

@@ -18,6 +18,7 @@ use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure,
     PlanRequest, Private, Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::is_account_id;
 use async_trait::async_trait;
 use aws_sdk_organizations::types::{PolicyType, Tag};
@@ -273,7 +274,7 @@ impl Resource for Guardrail {
             })
             .await
             .map_err(|e| {
-                let mut diags = org(&e, format!("Cannot create policy {name:?}"));
+                let mut diags = aws_diag(Action::Create, format!("policy {name:?}"), &e);
                 if e.is_already_exists() {
                     diags.push(Diagnostic::error(
                         "Policy name taken",
@@ -342,7 +343,9 @@ impl Resource for Guardrail {
                 })
                 .await;
             if let Err(e) = result {
-                return Err(fail(org(&e, format!("Cannot update policy {policy_id}"))).await);
+                return Err(
+                    fail(aws_diag(Action::Update, format!("policy {policy_id}"), &e)).await,
+                );
             }
         }
         if Inputs::of(&prior).as_ref() != Some(&inputs) {
@@ -383,7 +386,13 @@ impl Resource for Guardrail {
         let targets = match self.targets(client, &policy_id).await {
             Ok(t) => t,
             Err(e) if policy_gone(&e) => return Ok(()),
-            Err(e) => return Err(org(&e, format!("Cannot list the targets of {policy_id}"))),
+            Err(e) => {
+                return Err(aws_diag(
+                    Action::List,
+                    format!("the targets of {policy_id}"),
+                    &e,
+                ))
+            }
         };
         let (_, diags) = self.detach(client, &policy_id, &targets).await;
         if diags.has_errors() {
@@ -401,7 +410,7 @@ impl Resource for Guardrail {
         {
             Ok(_) => Ok(()),
             Err(e) if policy_gone(&e) => Ok(()),
-            Err(e) => Err(org(&e, format!("Cannot delete policy {policy_id}"))),
+            Err(e) => Err(aws_diag(Action::Delete, format!("policy {policy_id}"), &e)),
         }
     }
 

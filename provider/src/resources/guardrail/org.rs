@@ -1,6 +1,7 @@
 //! The policy in AWS Organizations: its id, what the user declared, `find` and its targets and tags, attaching and detaching, and the state for what exists.
 
 use super::*;
+use crate::resources::Action;
 
 /// A policy id, `p-` and letters, digits or `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Guardrail {
         let policy = match described {
             Ok(out) => out.policy,
             Err(e) if policy_gone(&e) => return Ok(None),
-            Err(e) => return Err(org(&e, format!("Cannot read policy {policy_id}"))),
+            Err(e) => return Err(aws_diag(Action::Read, format!("policy {policy_id}"), &e)),
         };
         let Some(policy) = policy else {
             return Ok(None);
@@ -88,7 +89,13 @@ impl Guardrail {
         let targets = match self.targets(client, policy_id).await {
             Ok(t) => t,
             Err(e) if policy_gone(&e) => return Ok(None),
-            Err(e) => return Err(org(&e, format!("Cannot list the targets of {policy_id}"))),
+            Err(e) => {
+                return Err(aws_diag(
+                    Action::List,
+                    format!("the targets of {policy_id}"),
+                    &e,
+                ))
+            }
         };
         let summary = policy
             .policy_summary
@@ -153,7 +160,9 @@ impl Guardrail {
                         .send()
                 })
                 .await
-                .map_err(|e| org(&e, format!("Cannot read the tags of policy {policy_id}")))?;
+                .map_err(|e| {
+                    aws_diag(Action::Read, format!("the tags of policy {policy_id}"), &e)
+                })?;
             tags.extend(
                 out.tags
                     .unwrap_or_default()
@@ -196,7 +205,7 @@ impl Guardrail {
                         .send()
                 })
                 .await
-                .map_err(|e| org(&e, format!("Cannot tag policy {policy_id}")))?;
+                .map_err(|e| aws_diag(Action::Tag, format!("policy {policy_id}"), &e))?;
         }
         if !stale.is_empty() {
             client
@@ -209,7 +218,7 @@ impl Guardrail {
                         .send()
                 })
                 .await
-                .map_err(|e| org(&e, format!("Cannot untag policy {policy_id}")))?;
+                .map_err(|e| aws_diag(Action::Untag, format!("policy {policy_id}"), &e))?;
         }
         Ok(())
     }
@@ -238,9 +247,10 @@ impl Guardrail {
                 // Attached already (an interrupted earlier apply): what we want.
                 Err(e) if code(&e) == "DuplicatePolicyAttachmentException" => Ok(target.clone()),
                 Err(e) => Err(Diagnostics::from(
-                    Diagnostic::error(
-                        format!("Cannot attach policy {policy_id} to {target}"),
-                        e.to_string(),
+                    crate::resources::aws_problem(
+                        Action::Attach,
+                        format!("policy {policy_id} to {target}"),
+                        &e,
                     )
                     .at(AttributePath::attr("target_ids")),
                 )),
@@ -294,7 +304,8 @@ impl Guardrail {
                 Err(e) => Err((
                     target.clone(),
                     aws_diag(
-                        format!("Cannot detach policy {policy_id} from {target}"),
+                        Action::Detach,
+                        format!("policy {policy_id} from {target}"),
                         &e,
                     ),
                 )),

@@ -211,10 +211,6 @@ pub(super) fn policy_gone(e: &AwsError) -> bool {
     e.is_not_found() || code(e) == "PolicyNotFoundException"
 }
 
-pub(super) fn org(e: &AwsError, doing: impl Into<String>) -> Diagnostics {
-    aws_diag(doing, e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

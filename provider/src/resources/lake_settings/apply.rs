@@ -1,6 +1,7 @@
 //! Reading and writing the settings: read-modify-write, so fields this resource does not manage stay as they are.
 
 use super::*;
+use crate::resources::Action;
 impl LakeSettings {
     /// GetDataLakeSettings. An account that never set anything has default settings, never
     /// "not found".
@@ -18,7 +19,7 @@ impl LakeSettings {
                     .send()
             })
             .await
-            .map_err(|e| lf(&e, "read", catalog))?;
+            .map_err(|e| lf(&e, Action::Read, catalog))?;
         Ok(out
             .data_lake_settings
             .unwrap_or_else(|| DataLakeSettings::builder().build()))
@@ -41,7 +42,7 @@ impl LakeSettings {
             })
             .await
             .map(|_| ())
-            .map_err(|e| lf(&e, "write", catalog))
+            .map_err(|e| lf(&e, Action::Write, catalog))
     }
 
     /// Records in `previous` what `found` holds for every field `planned` manages and `previous`

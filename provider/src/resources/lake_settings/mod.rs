@@ -19,6 +19,7 @@ use crate::framework::{
     invalid_import_id, Attribute, Block, Diagnostic, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{is_account_id, AccountId, IAM_ALLOWED_PRINCIPALS};
 use async_trait::async_trait;
 use aws_sdk_lakeformation::types::{
@@ -159,10 +160,7 @@ impl Resource for LakeSettings {
 
     async fn complete(&self, client: &Mesh, planned: &mut Model) -> Result<(), Diagnostics> {
         if !planned.catalog_id.is_known() {
-            let account = client
-                .account_id()
-                .await
-                .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
+            let account = client.account().await?;
             planned.catalog_id = Attr::Known(account);
         }
         Ok(())

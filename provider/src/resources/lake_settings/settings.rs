@@ -197,11 +197,8 @@ pub(super) fn defaults_found(settings: &DataLakeSettings) -> Option<bool> {
         .find(|&v| db == defaults_for(v) && table == defaults_for(v))
 }
 
-pub(super) fn lf(e: &crate::aws::AwsError, doing: &str, catalog: &str) -> Diagnostics {
-    aws_diag(
-        format!("Cannot {doing} the data lake settings of {catalog}"),
-        e,
-    )
+pub(super) fn lf(e: &crate::aws::AwsError, action: Action, catalog: &str) -> Diagnostics {
+    aws_diag(action, format!("the data lake settings of {catalog}"), e)
 }
 
 #[cfg(test)]

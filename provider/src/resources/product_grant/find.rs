@@ -50,10 +50,7 @@ impl ProductGrant {
     }
 
     pub(super) async fn account(&self, client: &Mesh) -> Result<String, Diagnostics> {
-        client
-            .account_id()
-            .await
-            .map_err(|e| aws_diag("Cannot find the caller's account id", &e))
+        client.account().await
     }
 
     /// The state after a failure part-way: what exists, or nothing.

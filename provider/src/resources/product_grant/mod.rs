@@ -258,11 +258,10 @@ impl Resource for ProductGrant {
             }
         }
         let account = match client {
-            Some(client) => match client.account_id().await {
+            Some(client) => match client.account().await {
                 Ok(a) => Some(a),
-                Err(e) => {
-                    req.diags
-                        .extend(aws_diag("Cannot find the caller's account id", &e));
+                Err(d) => {
+                    req.diags.extend(d);
                     return;
                 }
             },

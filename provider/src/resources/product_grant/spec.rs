@@ -1,6 +1,7 @@
 //! The grant's id, what the user declared ([`Spec`]) and the Lake Formation grants it stands for, and what exists of them ([`Found`]).
 
 use super::*;
+use crate::resources::Action;
 
 /// A parsed `mesh_product_grant` id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,8 +256,9 @@ impl Spec {
 
 pub(super) fn list_diag(spec: &Spec, e: &AwsError) -> Diagnostics {
     aws_diag(
+        Action::List,
         format!(
-            "Cannot list the grants of {} on {}.{}",
+            "the grants of {} on {}.{}",
             spec.principal, spec.database, spec.table
         ),
         e,

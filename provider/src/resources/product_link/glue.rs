@@ -1,6 +1,7 @@
 //! The link and its database in Glue: the one table lookup, creating the links database when missing, and deleting it only when it is ours and empty.
 
 use super::*;
+use crate::resources::Action;
 
 impl ProductLink {
     pub(super) async fn get_table(
@@ -21,7 +22,7 @@ impl ProductLink {
             .await
             // A missing database answers EntityNotFound too: the link is gone either way.
             .found()
-            .map_err(|e| aws_diag(format!("Cannot read resource link {database}.{name}"), &e))?;
+            .map_err(|e| aws_diag(Action::Read, format!("resource link {database}.{name}"), &e))?;
         Ok(match out.and_then(|o| o.table) {
             None => Lookup::Gone,
             Some(table) => match target_of(&table) {
@@ -70,7 +71,13 @@ impl ProductLink {
             Ok(_) => {}
             // Another link created it meanwhile (links applied in parallel): use it.
             Err(e) if e.is_already_exists() => return Ok(false),
-            Err(e) => return Err(aws_diag(format!("Cannot create Glue database {name}"), &e)),
+            Err(e) => {
+                return Err(aws_diag(
+                    Action::Create,
+                    format!("Glue database {name}"),
+                    &e,
+                ))
+            }
         }
         // The account's CreateDatabaseDefaultPermissions may have granted IAM_ALLOWED_PRINCIPALS
         // on the new database; Lake Formation-only means none.
@@ -111,7 +118,7 @@ impl ProductLink {
             .await;
         let tables = tables
             .found()
-            .map_err(|e| aws_diag(format!("Cannot list tables of {name}"), &e))?;
+            .map_err(|e| aws_diag(Action::List, format!("tables of {name}"), &e))?;
         // Gone already, or still holding links: nothing to delete.
         match tables {
             None => return Ok(()),
@@ -124,7 +131,7 @@ impl ProductLink {
             })
             .await
             .or_gone()
-            .map_err(|e| aws_diag(format!("Cannot delete Glue database {name}"), &e))
+            .map_err(|e| aws_diag(Action::Delete, format!("Glue database {name}"), &e))
     }
 
     pub(super) async fn create_link(
@@ -154,8 +161,9 @@ impl ProductLink {
             }
             Err(e) => {
                 return Err(aws_diag(
+                    Action::Create,
                     format!(
-                        "Cannot create resource link {}.{} to {}",
+                        "resource link {}.{} to {}",
                         spec.database, spec.name, spec.target
                     ),
                     &e,
@@ -164,10 +172,7 @@ impl ProductLink {
         }
         match self.get_table(client, &spec.database, &spec.name).await? {
             Lookup::Link(_, catalog) if !catalog.is_empty() => Ok(catalog),
-            _ => client
-                .account_id()
-                .await
-                .map_err(|e| aws_diag("Cannot find the caller's account id", &e)),
+            _ => client.account().await,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::framework::{
     invalid_import_id, Attribute, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
     PlanRequest, Private, Resource, Schema, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{check_glue_name, is_account_id};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{DatabaseInput, Table, TableIdentifier, TableInput};
@@ -265,7 +266,11 @@ impl Resource for ProductLink {
                     .await
                     .or_gone()
                     .map_err(|e| {
-                        aws_diag(format!("Cannot delete resource link {database}.{name}"), &e)
+                        aws_diag(
+                            Action::Delete,
+                            format!("resource link {database}.{name}"),
+                            &e,
+                        )
                     })?;
             }
             // Gone already, or replaced by a real table, which holds data and is not ours.

@@ -1,6 +1,7 @@
 //! A link's id, what the user declared ([`Spec`]), where a link points, what Glue holds ([`Found`]), and the pure flatten to state.
 
 use super::*;
+use crate::resources::Action;
 
 /// What the user declared: the link's coordinates and target, all known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,10 +146,8 @@ pub(super) fn flatten(id: &LinkId, found: Found) -> Model {
 
 pub(super) fn already_exists(spec: &Spec, e: &AwsError) -> Diagnostics {
     let mut diags = aws_diag(
-        format!(
-            "Cannot create resource link {}.{}",
-            spec.database, spec.name
-        ),
+        Action::Create,
+        format!("resource link {}.{}", spec.database, spec.name),
         e,
     );
     diags.push(Diagnostic::error(

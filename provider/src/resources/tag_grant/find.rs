@@ -1,6 +1,7 @@
 //! Reading grants back, and what a failed change left: the stray grants kept in private state.
 
 use super::*;
+use crate::resources::Action;
 
 impl TagGrant {
     /// What exists of `spec`'s grants. With `import`, every permission found counts.
@@ -24,7 +25,8 @@ impl TagGrant {
         };
         grants::read_owned(client, &declared).await.map_err(|e| {
             aws_diag(
-                format!("Cannot list the LF-tag policy grants of {}", spec.principal),
+                Action::List,
+                format!("the LF-tag policy grants of {}", spec.principal),
                 &e,
             )
         })

@@ -13,6 +13,7 @@ use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
 };
+use crate::resources::Action;
 use crate::rules::{check_tag_key as check_key, check_tag_value as check_value, is_account_id};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -176,7 +177,7 @@ impl Resource for TagGrant {
                     Ok(c) => req.planned.catalog_id = Attr::Known(c),
                     Err(e) => {
                         req.diags
-                            .extend(aws_diag("Cannot find the caller's account id", &e));
+                            .extend(aws_diag(Action::Read, "the caller's account id", &e));
                         return;
                     }
                 }
@@ -222,7 +223,7 @@ impl Resource for TagGrant {
         if !planned.catalog_id.is_known() {
             let c = ontology::tag_catalog(client)
                 .await
-                .map_err(|e| aws_diag("Cannot find the caller's account id", &e))?;
+                .map_err(|e| aws_diag(Action::Read, "the caller's account id", &e))?;
             planned.catalog_id = Attr::Known(c);
         }
         Ok(())
@@ -299,7 +300,8 @@ impl Resource for TagGrant {
         let owned = owned?;
         let left = left.map_err(|e| {
             aws_diag(
-                format!("Cannot list the LF-tag policy grants of {}", spec.principal),
+                Action::List,
+                format!("the LF-tag policy grants of {}", spec.principal),
                 &e,
             )
         })?;

@@ -1,6 +1,7 @@
 //! The grant's id (escaped and sorted), the expression's rules, and what the user declared ([`Spec`]) with the two LF-tag policy grants it stands for.
 
 use super::*;
+use crate::resources::Action;
 
 /// A parsed `mesh_tag_grant` id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,7 +276,7 @@ pub(super) async fn check_expression(
 ) -> Result<(), Diagnostics> {
     let mut o = Ontology::load_catalog(client, Some(catalog))
         .await
-        .map_err(|e| aws_diag("Cannot list LF-tags to check the expression", &e))?;
+        .map_err(|e| aws_diag(Action::List, "LF-tags to check the expression", &e))?;
     if at_plan {
         o = o.with_planned(client.planned_tags(), catalog);
     }
