@@ -77,6 +77,8 @@ impl fmt::Display for Call {
 
 #[derive(Debug, Clone)]
 struct Fault {
+    /// Requests let through before the failures start.
+    pass_first: usize,
     remaining: usize,
     status: u16,
     code: String,
@@ -189,9 +191,16 @@ impl Proxy {
     /// and AWS error code `aws_code`, without reaching the emulator. Replaces an earlier fault
     /// armed for `op`.
     pub fn fail(&self, op: &str, times: usize, status: u16, aws_code: &str) {
+        self.fail_after(op, 0, times, status, aws_code);
+    }
+
+    /// Like [`Proxy::fail`], but lets the first `pass` requests of `op` through: a failure
+    /// part-way through a change that makes several calls.
+    pub fn fail_after(&self, op: &str, pass: usize, times: usize, status: u16, aws_code: &str) {
         lock(&self.state).faults.insert(
             op.to_string(),
             Fault {
+                pass_first: pass,
                 remaining: times,
                 status,
                 code: aws_code.to_string(),
@@ -495,6 +504,7 @@ async fn serve_connection(
                 Ok(response) => (response, false),
                 Err(e) => {
                     let fault = Fault {
+                        pass_first: 0,
                         remaining: 0,
                         status: 502,
                         code: "ProxyUpstreamError".to_string(),
@@ -518,6 +528,10 @@ async fn serve_connection(
 fn take_fault(state: &Mutex<State>, op: &str) -> Option<Fault> {
     let mut state = lock(state);
     let fault = state.faults.get_mut(op)?;
+    if fault.pass_first > 0 {
+        fault.pass_first -= 1;
+        return None;
+    }
     if fault.remaining == 0 {
         return None;
     }

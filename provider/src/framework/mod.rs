@@ -13,6 +13,8 @@ pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use path::AttributePath;
-pub use resource::{invalid_import_id, Failure, PlanRequest, Private, Registered, Resource};
+pub use resource::{
+    invalid_import_id, Failure, PlanRequest, Private, PrivateState, Registered, Resource,
+};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema, Validator};
 pub use value::{Type, Value};

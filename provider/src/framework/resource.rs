@@ -64,6 +64,29 @@ impl Private {
     }
 }
 
+/// One resource's private state, typed: a serde value kept under its own key. The default value
+/// is "nothing to say" and is not stored.
+pub trait PrivateState: Serialize + DeserializeOwned + Default + PartialEq {
+    /// The key it is kept under.
+    const KEY: &'static str;
+}
+
+impl Private {
+    /// The resource's private state; the default when absent or unreadable.
+    pub fn load<T: PrivateState>(&self) -> T {
+        self.get(T::KEY).unwrap_or_default()
+    }
+
+    /// Keeps `value` (removes the key when it is the default).
+    pub fn store<T: PrivateState>(&mut self, value: &T) {
+        if *value == T::default() {
+            self.remove(T::KEY);
+        } else {
+            self.set(T::KEY, value);
+        }
+    }
+}
+
 /// What a create or update that failed part-way leaves behind.
 #[derive(Debug)]
 pub struct Failure<M> {
@@ -699,5 +722,35 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
             json = self.resource.upgrade_state(from, json)?;
         }
         Ok(json)
+    }
+}
+
+#[cfg(test)]
+mod private_tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Seen {
+        gone: bool,
+    }
+
+    impl PrivateState for Seen {
+        const KEY: &'static str = "seen";
+    }
+
+    #[test]
+    fn typed_private_state_round_trips_and_the_default_is_not_stored() {
+        let mut private = Private::default();
+        assert_eq!(private.load::<Seen>(), Seen::default());
+        private.store(&Seen { gone: true });
+        let bytes = private.to_bytes();
+        assert_eq!(bytes, br#"{"seen":{"gone":true}}"#);
+        assert_eq!(Private::from_bytes(&bytes).load::<Seen>(), Seen { gone: true });
+        private.store(&Seen::default());
+        assert!(private.to_bytes().is_empty(), "nothing to say is stored as nothing");
+        // Another shape under the key (an older provider's): read as the default.
+        private.set("seen", &[1, 2, 3]);
+        assert_eq!(private.load::<Seen>(), Seen::default());
     }
 }

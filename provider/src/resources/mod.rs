@@ -184,6 +184,8 @@ mod tests {
             "glue CreateTable failed (AccessDeniedException, HTTP 403): not allowed"
         );
         let all = aws_diag(Action::Revoke, "Lake Formation permissions", &err);
-        assert!(all.to_string().contains("Cannot revoke Lake Formation permissions"));
+        assert!(all
+            .to_string()
+            .contains("Cannot revoke Lake Formation permissions"));
     }
 }

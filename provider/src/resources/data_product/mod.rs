@@ -105,9 +105,9 @@ impl Resource for DataProduct {
         planned: Model,
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
-        let mut drift = Drift::of(private);
+        let mut drift = private.load::<Drift>();
         let verify = std::mem::take(&mut drift.unverified_tags);
-        drift.save(private);
+        private.store(&drift);
         let checks = async {
             // The plan verified the tags unless it said otherwise; some implementations accept
             // undefined keys, so what the plan could not verify is checked now.
@@ -225,7 +225,7 @@ impl Resource for DataProduct {
         let mut model = flex::flatten(&found, &state);
         let mut drift = Drift {
             schema: found.schema.is_none(),
-            ..Drift::of(private)
+            ..private.load::<Drift>()
         };
         match &found.document {
             Some(bytes) => {
@@ -244,7 +244,7 @@ impl Resource for DataProduct {
             }
             None => drift.contract = true,
         }
-        drift.save(private);
+        private.store(&drift);
         Ok(Some(model))
     }
 
@@ -259,9 +259,9 @@ impl Resource for DataProduct {
         let before = Spec::from(&prior).map_err(Failure::clean)?;
         let keep = |d: Diagnostics| Failure::partial(prior.clone(), d);
         let home = self.home(client, &after.domain).await.map_err(keep)?;
-        let mut drift = Drift::of(private);
+        let mut drift = private.load::<Drift>();
         let verify = std::mem::take(&mut drift.unverified_tags);
-        drift.save(private);
+        private.store(&drift);
         if verify {
             let ontology = Ontology::load(client)
                 .await
@@ -387,7 +387,7 @@ impl Resource for DataProduct {
             .put_contract(client, &after, &home, &reg)
             .await
             .map_err(keep)?;
-        Drift::default().save(private);
+        private.store(&Drift::default());
         Ok(self.state(&after, &home, &reg, sha, &planned))
     }
 

@@ -2,6 +2,7 @@
 //! and drift that has no attribute of its own.
 
 use super::*;
+use crate::framework::PrivateState;
 use crate::resources::Action;
 
 /// What read and plan learned that has no attribute of its own, carried in private state to
@@ -16,29 +17,15 @@ pub(super) struct Drift {
     pub(super) unverified_tags: bool,
 }
 
-const DRIFT: &str = "data_product";
-
-impl Drift {
-    /// What `private` carries.
-    pub(super) fn of(private: &Private) -> Drift {
-        private.get(DRIFT).unwrap_or_default()
-    }
-
-    /// Stores `self` in `private` (nothing when there is nothing to say).
-    pub(super) fn save(self, private: &mut Private) {
-        if self == Drift::default() {
-            private.remove(DRIFT);
-        } else {
-            private.set(DRIFT, &self);
-        }
-    }
+impl PrivateState for Drift {
+    const KEY: &'static str = "data_product";
 }
 
 impl DataProduct {
     pub(super) async fn plan(&self, client: Option<&Mesh>, req: &mut PlanRequest<Model>) {
-        let mut drift = Drift::of(&req.private);
+        let mut drift = req.private.load::<Drift>();
         self.plan_with(client, req, &mut drift).await;
-        drift.save(&mut req.private);
+        req.private.store(&drift);
     }
 
     async fn plan_with(

@@ -7,6 +7,7 @@ use super::Mesh;
 use super::{aws_diag, known};
 use crate::aws::AwsError;
 use crate::framework::value::{Attr, Value};
+use crate::framework::PrivateState;
 use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
@@ -21,9 +22,15 @@ mod find;
 mod spec;
 use spec::*;
 
-/// Private-state flag read leaves when the database DESCRIBE grant is missing (it has no
-/// attribute of its own), so the plan shows an update that restores it.
-const DRIFT_DATABASE: &str = "database_grant_missing";
+/// Private state: read found the database DESCRIBE grant missing (it has no attribute of its
+/// own), so the plan shows an update that restores it.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+struct DatabaseGrantMissing(bool);
+
+impl PrivateState for DatabaseGrantMissing {
+    const KEY: &'static str = "database_grant_missing";
+}
 
 /// The permission column grants carry; every other permission is on the whole table.
 const SELECT: &str = "SELECT";
@@ -316,7 +323,7 @@ impl Resource for ProductGrant {
         };
         // The database grant has no attribute: when read found it missing, plan an update
         // (shown on `id`) so apply restores it.
-        if req.prior.is_some() && req.private.contains(DRIFT_DATABASE) {
+        if req.prior.is_some() && req.private.load::<DatabaseGrantMissing>().0 {
             req.planned.id = Attr::Unknown;
         }
     }
@@ -387,7 +394,7 @@ impl Resource for ProductGrant {
         if let Err(diags) = grants::apply_change(client, &[], &spec.grants()).await {
             return Err(self.after_failure(client, &spec, diags).await);
         }
-        private.remove(DRIFT_DATABASE);
+        private.store(&DatabaseGrantMissing(false));
         Ok(spec.state(&spec.table_grants(), &account))
     }
 
@@ -411,11 +418,7 @@ impl Resource for ProductGrant {
             return Ok(None);
         };
         // The database grant has no attribute of its own: a missing one is drift the plan shows.
-        if found.database {
-            private.remove(DRIFT_DATABASE);
-        } else {
-            private.set(DRIFT_DATABASE, &true);
-        }
+        private.store(&DatabaseGrantMissing(!found.database));
         Ok(Some(self.flatten(&id, found, &state)))
     }
 
@@ -452,7 +455,7 @@ impl Resource for ProductGrant {
             };
             return Err(self.after_failure(client, &union, diags).await);
         }
-        private.remove(DRIFT_DATABASE);
+        private.store(&DatabaseGrantMissing(false));
         Ok(after.state(&after.table_grants(), &account))
     }
 

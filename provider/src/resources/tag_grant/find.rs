@@ -36,7 +36,13 @@ impl TagGrant {
 /// Private state: grants a failed change made that the state does not declare (the new
 /// expression's, granted before revoking the old failed). Read keeps those still there, plan
 /// shows an update while any remain, update revokes them unless declared, delete revokes them.
-pub(super) const STRAY: &str = "stray_grants";
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(super) struct Stray(pub(super) Vec<Grant>);
+
+impl PrivateState for Stray {
+    const KEY: &'static str = "stray_grants";
+}
 
 impl TagGrant {
     /// After a failed change from `before` to `after`: the state to keep (what exists of the
@@ -54,10 +60,9 @@ impl TagGrant {
             Ok(owned) => owned,
             Err(d) => {
                 // Cannot tell what exists: keep the prior state and every candidate.
-                private.set(
-                    STRAY,
-                    &grants::merge(after.grants().into_iter().chain(stray)),
-                );
+                private.store(&Stray(grants::merge(
+                    after.grants().into_iter().chain(stray),
+                )));
                 diags.extend(d);
                 return Failure::clean(diags);
             }
@@ -67,11 +72,7 @@ impl TagGrant {
             Ok(found) => grants::subtract(&found, &owned),
             Err(_) => grants::subtract(&candidates, &owned),
         };
-        if left.is_empty() {
-            private.remove(STRAY);
-        } else {
-            private.set(STRAY, &left);
-        }
+        private.store(&Stray(left.clone()));
         if owned.is_empty() && left.is_empty() {
             Failure::clean(diags)
         } else {

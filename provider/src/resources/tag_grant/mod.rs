@@ -9,6 +9,7 @@ use super::ontology::{self, Ontology, TagUse};
 use super::Mesh;
 use super::{aws_diag, known};
 use crate::framework::value::{Attr, Value};
+use crate::framework::PrivateState;
 use crate::framework::{
     invalid_import_id, Attribute, AttributePath, Block, Diagnostics, Failure, PlanRequest, Private,
     Resource, Schema, Type, Validator,
@@ -199,7 +200,7 @@ impl Resource for TagGrant {
             _ => Attr::Unknown,
         };
         // Grants left by a failed change: an update revokes those the plan does not declare.
-        if req.prior.is_some() && req.private.contains(STRAY) {
+        if req.prior.is_some() && !req.private.load::<Stray>().0.is_empty() {
             req.planned.id = Attr::Unknown;
         }
         let (Some(client), Attr::Known(catalog), Attr::Known(expression)) =
@@ -292,7 +293,7 @@ impl Resource for TagGrant {
         // After an import the permissions are not known yet: everything found counts.
         let import = state.table_permissions.is_null() || state.database_permissions.is_null();
         let spec = Spec::of_id(&id, &state);
-        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
+        let stray: Vec<Grant> = private.load::<Stray>().0;
         let (owned, left) = futures::join!(
             self.find_declared(client, &spec, import),
             grants::read_owned(client, &stray)
@@ -305,11 +306,7 @@ impl Resource for TagGrant {
                 &e,
             )
         })?;
-        if left.is_empty() {
-            private.remove(STRAY);
-        } else {
-            private.set(STRAY, &left);
-        }
+        private.store(&Stray(left.clone()));
         if owned.is_empty() && left.is_empty() {
             return Ok(None);
         }
@@ -327,7 +324,7 @@ impl Resource for TagGrant {
         private: &mut Private,
     ) -> Result<Model, Failure<Model>> {
         let before = Spec::from(&prior).map_err(Failure::clean)?;
-        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
+        let stray: Vec<Grant> = private.load::<Stray>().0;
         if before.expression != after.expression {
             check_expression(client, &after.catalog_id, &after.expression, false)
                 .await
@@ -348,7 +345,7 @@ impl Resource for TagGrant {
                 .after_failure(client, &before, &after, stray, private, diags)
                 .await);
         }
-        private.remove(STRAY);
+        private.store(&Stray::default());
         Ok(after.state(&after.grants(), false))
     }
 
@@ -359,7 +356,7 @@ impl Resource for TagGrant {
         private: &Private,
     ) -> Result<(), Diagnostics> {
         let spec = Spec::from(&state)?;
-        let stray: Vec<Grant> = private.get(STRAY).unwrap_or_default();
+        let stray: Vec<Grant> = private.load::<Stray>().0;
         grants::revoke(
             client,
             &grants::merge(spec.grants().into_iter().chain(stray)),
