@@ -62,6 +62,7 @@ pub mod fixtures;
 pub mod gpg;
 mod proxy;
 pub mod registry;
+pub mod steps;
 mod terraform;
 
 pub use aws_state::{lf_tags, unless_not_found, LfTags};

@@ -18,6 +18,7 @@
 use aws_sdk_glue::types::{DatabaseInput, TableIdentifier, TableInput};
 use aws_sdk_lakeformation::types::{PrincipalResourcePermissions, Resource};
 use mesh_acceptance::fixtures::line_of;
+use mesh_acceptance::steps::Life;
 use mesh_acceptance::unless_not_found;
 use mesh_acceptance::{
     copy_config_dir, modules_bin, random_account, repo_root, run_with_timeout, s3_client,
@@ -407,15 +408,15 @@ async fn product_link_lifecycle(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let f = LinkFixture::new(emulator).await;
     let config = f.config(None);
-    let ws = Workspace::new(tf, emulator, &config);
-    ws.apply();
+    let life = Life::create(tf, emulator, LINK, &config);
+    let ws = life.workspace();
 
     // The link, in the consumer's catalog, named after the source table by default.
     assert_eq!(
         f.consumer.link_target(&f.links_db, "orders").await,
         Some(f.target())
     );
-    let state = link_state(&ws);
+    let state = link_state(ws);
     assert_eq!(state["id"], format!("{}/orders", f.links_db), "{state:#}");
     assert_eq!(state["name"], "orders", "{state:#}");
     assert_eq!(state["catalog_id"], f.consumer.id.as_str(), "{state:#}");
@@ -477,14 +478,11 @@ async fn product_link_lifecycle(tf: &'static Terraform) {
     );
     ws.assert_plan_empty();
 
-    // Import by <database>/<name> into an empty state: nothing to change.
-    let imported = Workspace::new(tf, emulator, &config);
-    imported.import(LINK, &format!("{}/orders", f.links_db));
-    assert_eq!(link_state(&imported), link_state(&ws));
-    imported.assert_plan_empty();
+    // Import by <database>/<name> into an empty state: the same state, nothing to change.
+    life.import_verify(&format!("{}/orders", f.links_db), &[]);
 
     // Destroy: the link goes, and so does the links database it created (now empty).
-    ws.destroy();
+    life.destroy();
     assert!(f.consumer.table(&f.links_db, "orders").await.is_none());
     assert!(
         f.consumer.database(&f.links_db).await.is_none(),

@@ -16,6 +16,7 @@ use mesh_acceptance::{
 terraform_tests!(
     tag_grant_lifecycle,
     tag_grant_change_failing_part_way_tracks_every_grant,
+    tag_grant_grant_failing_part_way_tracks_every_grant,
     tag_grant_drift_is_restored,
     tag_grant_disappears,
     tag_grant_unknown_key_or_value_fails_plan,
@@ -24,6 +25,7 @@ terraform_tests!(
     product_grant_lifecycle,
     product_grant_adds_a_permission_in_place,
     product_grant_change_failing_part_way_tracks_every_grant,
+    product_grant_disappears,
     product_grant_columns_and_shared_database_grant,
     product_grant_validation,
 );
@@ -342,6 +344,95 @@ async fn tag_grant_change_failing_part_way_tracks_every_grant(tf: &'static Terra
     ws.write_main(&tag_grant_config(&who, new));
     proxy.fail(
         "lakeformation:BatchRevokePermissions",
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    assert!(!ws.tf(&["apply", "-auto-approve", "-input=false"]).success());
+    proxy.clear_faults();
+    ws.destroy();
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
+}
+
+/// A `mesh_tag_grant.g` whose DESCRIBE is grantable: each of its two policy grants then goes in
+/// its own GrantPermissions call (entries with grant options are not batched), so a change can
+/// fail with one new grant made and the other not.
+fn grantable_tag_grant_config(principal: &str, expression: &[(&str, &[&str])]) -> String {
+    tag_grant_config(principal, expression).replace(
+        "  expression = {",
+        "  grantable_permissions = [\"DESCRIBE\"]\n  expression = {",
+    )
+}
+
+/// The grant side failing part-way: the new database grant is made, the new table grant is
+/// not. State (and private state) must track the grant that was made, so going back to the old
+/// expression revokes it and destroy leaves nothing.
+async fn tag_grant_grant_failing_part_way_tracks_every_grant(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let domain = unique_name("domain");
+    create_tag(emulator, &domain, &["commerce", "finance"]).await;
+    let who = role(&unique_name("Steward"));
+    let principals = [who.clone()];
+    let proxy = Proxy::start(emulator);
+    let old: &[(&str, &[&str])] = &[(&domain, &["commerce"])];
+    let new: &[(&str, &[&str])] = &[(&domain, &["finance"])];
+    let ws = Workspace::with_proxy(tf, &proxy, &grantable_tag_grant_config(&who, old));
+    ws.apply();
+    assert_eq!(grants_of(emulator, &principals).await.len(), 2);
+
+    ws.write_main(&grantable_tag_grant_config(&who, new));
+    proxy.fail_after(
+        "lakeformation:GrantPermissions",
+        1,
+        1000,
+        400,
+        "AccessDeniedException",
+    );
+    let out = ws.tf(&["apply", "-auto-approve", "-input=false"]);
+    assert!(!out.success(), "apply passed despite the fault:\n{out}");
+    assert!(
+        proxy.count("lakeformation:GrantPermissions") >= 2,
+        "the fault must hit the second grant, not the first:\n{}",
+        proxy.report()
+    );
+    assert_eq!(
+        proxy.count("lakeformation:RevokePermissions")
+            + proxy.count("lakeformation:BatchRevokePermissions"),
+        0,
+        "nothing is revoked before every grant is made:\n{}",
+        proxy.report()
+    );
+    proxy.clear_faults();
+    let now = grants_of(emulator, &principals).await;
+    assert_eq!(now.len(), 3, "the old two and one new grant: {now:#?}");
+
+    // Back to the old expression: the one new grant nobody declares must go.
+    ws.write_main(&grantable_tag_grant_config(&who, old));
+    assert_eq!(
+        ws.resource_change_actions(TAG_GRANT),
+        ["update"],
+        "the grant the failed change made must show as a change"
+    );
+    ws.apply();
+    let expr = format!("{domain}=commerce");
+    assert_eq!(
+        grants_of(emulator, &principals).await,
+        vec![
+            listed(&who, &format!("databases tagged {expr}"), &["DESCRIBE"]),
+            listed(
+                &who,
+                &format!("tables tagged {expr}"),
+                &["SELECT", "DESCRIBE"]
+            ),
+        ]
+    );
+    ws.assert_plan_empty();
+
+    // The same failure again, then destroy: nothing is left.
+    ws.write_main(&grantable_tag_grant_config(&who, new));
+    proxy.fail_after(
+        "lakeformation:GrantPermissions",
+        1,
         1000,
         400,
         "AccessDeniedException",
@@ -822,6 +913,47 @@ async fn product_grant_change_failing_part_way_tracks_every_grant(tf: &'static T
         vec![],
         "destroy must revoke what the failed change granted"
     );
+}
+
+/// Every grant revoked outside Terraform: planned for creation, granted again.
+async fn product_grant_disappears(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let (domain, database) = product_table(emulator).await;
+    let product = format!("{domain}/orders");
+    let who = random_account();
+    let principals = [who.clone()];
+    let ws = Workspace::new(
+        tf,
+        emulator,
+        &product_grant_config(&product, &who, &["SELECT", "DESCRIBE"], ""),
+    );
+    ws.apply();
+    let granted = grants_of(emulator, &principals).await;
+    assert_eq!(granted.len(), 2, "{granted:#?}");
+    let lf = emulator.lakeformation();
+    for (resource, permissions) in [
+        (database_resource(&database), vec![Permission::Describe]),
+        (
+            table_resource(&database, "orders"),
+            vec![Permission::Select, Permission::Describe],
+        ),
+    ] {
+        lf.revoke_permissions()
+            .catalog_id(ACCOUNT_ID)
+            .principal(principal(&who))
+            .resource(resource)
+            .set_permissions(Some(permissions))
+            .send()
+            .await
+            .expect("RevokePermissions out of band");
+    }
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
+    assert_eq!(ws.resource_change_actions(PRODUCT_GRANT), ["create"]);
+    ws.apply();
+    assert_eq!(grants_of(emulator, &principals).await, granted);
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_eq!(grants_of(emulator, &principals).await, vec![]);
 }
 
 fn database_resource(database: &str) -> Resource {

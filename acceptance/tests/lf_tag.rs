@@ -1,5 +1,6 @@
 //! `mesh_lf_tag`: create, update in place, drift, import, destroy, validation.
 
+use mesh_acceptance::steps::Life;
 use mesh_acceptance::{mesh_config, unique_name, Emulator, Workspace, ACCOUNT_ID};
 use serde_json::Value;
 
@@ -68,29 +69,34 @@ async fn lf_tag_create(tf: &'static Terraform) {
     ws.assert_plan_empty();
 }
 
+/// The whole life through the step runner: create, check, import verify, update in place,
+/// check, destroy, check.
 async fn lf_tag_update_in_place(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let key = unique_name("update");
-    let ws = Workspace::new(tf, emulator, &tag_config(&key, &["a", "b", "c"]));
-    ws.apply();
-    let id_before = state_of(&ws)["id"].clone();
+    let mut life = Life::create(tf, emulator, ADDRESS, &tag_config(&key, &["a", "b", "c"]));
+    assert_eq!(
+        emulator.lf_tag_values(&key).await,
+        Some(sorted(&["a", "b", "c"]))
+    );
+    let id_before = life.state()["id"].clone();
+    life.import_verify(&key, &[]);
 
     // Remove "a", keep "b" and "c", add "d".
-    ws.write_main(&tag_config(&key, &["b", "c", "d"]));
-    assert_eq!(ws.resource_change_actions(ADDRESS), ["update"]);
-    ws.apply();
-
+    life.update(&tag_config(&key, &["b", "c", "d"]), &["update"]);
     assert_eq!(
         emulator.lf_tag_values(&key).await,
         Some(sorted(&["b", "c", "d"]))
     );
-    let state = state_of(&ws);
+    let state = life.state();
     assert_eq!(
         state["id"], id_before,
         "the id changed on an in-place update"
     );
     assert_eq!(state_values(&state), sorted(&["b", "c", "d"]));
-    ws.assert_plan_empty();
+
+    life.destroy();
+    assert_eq!(emulator.lf_tag_values(&key).await, None);
 }
 
 async fn lf_tag_disappears(tf: &'static Terraform) {

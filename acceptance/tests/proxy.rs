@@ -124,6 +124,14 @@ async fn proxy_faults_repeat_and_retryable_ones_are_retried_by_the_sdk() {
         .await
         .expect("cleared");
     assert_eq!(proxy.count("glue:GetDatabase"), 5, "{}", proxy.report());
+
+    // Part-way: two calls pass, the third fails, the fourth passes again.
+    proxy.fail_after("glue:GetDatabase", 2, 1, 400, "AccessDeniedException");
+    let mut outcomes = Vec::new();
+    for _ in 0..4 {
+        outcomes.push(glue.get_database().name(&name).send().await.is_ok());
+    }
+    assert_eq!(outcomes, [true, true, false, true], "{}", proxy.report());
 }
 
 #[tokio::test]

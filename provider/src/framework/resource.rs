@@ -746,9 +746,15 @@ mod private_tests {
         private.store(&Seen { gone: true });
         let bytes = private.to_bytes();
         assert_eq!(bytes, br#"{"seen":{"gone":true}}"#);
-        assert_eq!(Private::from_bytes(&bytes).load::<Seen>(), Seen { gone: true });
+        assert_eq!(
+            Private::from_bytes(&bytes).load::<Seen>(),
+            Seen { gone: true }
+        );
         private.store(&Seen::default());
-        assert!(private.to_bytes().is_empty(), "nothing to say is stored as nothing");
+        assert!(
+            private.to_bytes().is_empty(),
+            "nothing to say is stored as nothing"
+        );
         // Another shape under the key (an older provider's): read as the default.
         private.set("seen", &[1, 2, 3]);
         assert_eq!(private.load::<Seen>(), Seen::default());
