@@ -467,6 +467,21 @@ mod tests {
         parse(bytes, Strictness::Go)
     }
 
+    /// The reason this tree exists, kept honest: `serde_json::Value` as this workspace builds it
+    /// changes a cty number that f64 cannot hold, where this tree keeps its text.
+    #[test]
+    fn serde_json_value_changes_cty_numbers_this_tree_keeps() {
+        let text = r#"{"n":12345678901234567890.123456789}"#;
+        let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_ne!(
+            serde_json::to_string(&theirs).unwrap(),
+            text,
+            "serde_json kept the number: the tree may no longer be needed (see the module doc)"
+        );
+        let ours = parse(text.as_bytes(), Strictness::Strict).unwrap();
+        assert_eq!(ours.compact(), text);
+    }
+
     #[test]
     fn parses_documents_keeping_order_and_number_text() {
         let j = go(br#" {"b": [1, -2.5e+3, true, null], "a": "x\u00e9\ud83d\ude00\n"} "#).unwrap();
