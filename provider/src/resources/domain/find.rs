@@ -145,3 +145,93 @@ pub(super) fn flatten(found: Found, prior: &Model) -> Model {
     }
     model
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(iam_allowed: bool, tags: &[(&str, &str)]) -> Found {
+        Found {
+            spec: Spec {
+                name: "sales".into(),
+                description: None,
+                team: "sales-data".into(),
+                email: "data@sales.example".into(),
+                bucket: "sales-lake".into(),
+                create_bucket: true,
+                force_destroy: false,
+                role: None,
+                tags: BTreeMap::new(),
+                lake_formation_only: true,
+            },
+            catalog_id: "111122223333".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            iam_allowed,
+        }
+    }
+
+    #[test]
+    fn flatten_reads_back_the_domain_and_hides_its_own_domain_tag() {
+        let state = flatten(found(false, &[("domain", "sales")]), &Model::default());
+        assert_eq!(state.id, Attr::Known("sales".into()));
+        assert_eq!(state.database_name, Attr::Known("sales_products".into()));
+        assert_eq!(state.location, Attr::Known("s3://sales-lake/".into()));
+        assert_eq!(state.catalog_id, Attr::Known("111122223333".into()));
+        assert_eq!(
+            state.lf_tags,
+            Attr::Null,
+            "the implicit domain tag is not shown"
+        );
+        assert_eq!(state.lake_formation_only, Attr::Known(true));
+    }
+
+    #[test]
+    fn flatten_shows_iam_grants_as_drift_only_when_lake_formation_only_was_asked() {
+        let asked = Model {
+            lake_formation_only: Attr::Known(true),
+            ..Model::default()
+        };
+        let opted_out = Model {
+            lake_formation_only: Attr::Known(false),
+            ..Model::default()
+        };
+        let with_iam = || found(true, &[("domain", "sales")]);
+        assert_eq!(
+            flatten(with_iam(), &asked).lake_formation_only,
+            Attr::Known(false),
+            "IAM_ALLOWED_PRINCIPALS grants found: drift"
+        );
+        assert_eq!(
+            flatten(with_iam(), &opted_out).lake_formation_only,
+            Attr::Known(false),
+            "opted out: the grants are not this resource's business"
+        );
+    }
+
+    #[test]
+    fn flatten_keeps_configuration_only_settings_and_shows_a_missing_domain_tag() {
+        let prior = Model {
+            bucket: Attr::Known(Bucket {
+                name: Attr::Known("sales-lake".into()),
+                create: Attr::Known(true),
+                force_destroy: Attr::Known(true),
+            }),
+            ..Model::default()
+        };
+        let state = flatten(found(false, &[]), &prior);
+        let bucket = state.bucket.known().cloned().unwrap();
+        assert_eq!(
+            bucket.force_destroy,
+            Attr::Known(true),
+            "lives only in configuration"
+        );
+        let shown = state.lf_tags.known().cloned().unwrap();
+        assert!(
+            shown.contains_key("domain"),
+            "the domain tag removed outside Terraform shows as drift: {shown:?}"
+        );
+    }
+}

@@ -152,3 +152,81 @@ pub(super) fn check_email(email: &str) -> Option<String> {
     }) && !email.chars().any(char::is_whitespace);
     (!ok).then(|| format!("{email:?} is not an email address."))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Model {
+        Model {
+            name: Attr::Known("sales".into()),
+            owner: Attr::Known(Owner {
+                team: Attr::Known("sales-data".into()),
+                email: Attr::Known("data@sales.example".into()),
+            }),
+            bucket: Attr::Known(Bucket {
+                name: Attr::Known("sales-lake".into()),
+                create: Attr::Known(false),
+                force_destroy: Attr::Known(false),
+            }),
+            lf_tags: Attr::Known([("sensitivity".to_string(), "internal".to_string())].into()),
+            ..Model::default()
+        }
+    }
+
+    #[test]
+    fn spec_carries_the_domain_tag_and_the_database_keeps_what_import_needs() {
+        let spec = Spec::from(&model()).unwrap();
+        assert_eq!(spec.database(), "sales_products");
+        assert_eq!(spec.tags.get("domain").map(String::as_str), Some("sales"));
+        assert_eq!(
+            spec.tags.get("sensitivity").map(String::as_str),
+            Some("internal")
+        );
+        let params = spec.parameters();
+        assert_eq!(params.get(P_DOMAIN).map(String::as_str), Some("sales"));
+        assert_eq!(params.get(P_BUCKET).map(String::as_str), Some("sales-lake"));
+        assert_eq!(
+            params.get(P_BUCKET_CREATED).map(String::as_str),
+            Some("false")
+        );
+        assert!(!params.contains_key(P_ROLE));
+        let input = spec.database_input().unwrap();
+        assert_eq!(input.location_uri(), Some("s3://sales-lake/"));
+        assert_eq!(
+            input.create_table_default_permissions(),
+            &[],
+            "an empty list, so no IAM_ALLOWED_PRINCIPALS default applies"
+        );
+    }
+
+    #[test]
+    fn a_model_missing_what_apply_needs_is_a_provider_bug_not_a_panic() {
+        let no_owner = Model {
+            owner: Attr::Unknown,
+            ..model()
+        };
+        let err = Spec::from(&no_owner).unwrap_err();
+        assert!(err.to_string().contains("owner"), "{err}");
+    }
+
+    #[test]
+    fn bucket_names_and_addresses() {
+        assert!(check_bucket_name("sales-lake.v2").is_none());
+        for bad in [
+            "ab",
+            "Sales",
+            "-sales",
+            "sales-",
+            "a..b",
+            "192.168.0.1",
+            "a_b",
+        ] {
+            assert!(check_bucket_name(bad).is_some(), "{bad:?}");
+        }
+        assert!(check_email("data@sales.example").is_none());
+        for bad in ["data", "@x.io", "a@b", "a@.b", "a b@c.d", "a@b."] {
+            assert!(check_email(bad).is_some(), "{bad:?}");
+        }
+    }
+}

@@ -367,3 +367,62 @@ impl Guardrail {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prior() -> Model {
+        Model {
+            rules: Attr::Known([RULE_SETTINGS.to_string()].into()),
+            governance_account_id: Attr::Known("111111111111".into()),
+            ..Model::default()
+        }
+    }
+
+    fn found(content: String) -> Found {
+        Found {
+            id: "p-abc123".into(),
+            arn: "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-abc123"
+                .into(),
+            name: "mesh-guardrail".into(),
+            description: String::new(),
+            content,
+            kind: Some(PolicyType::ServiceControlPolicy),
+            targets: ["ou-1".to_string()].into(),
+        }
+    }
+
+    #[test]
+    fn flatten_shows_the_canonical_text_for_a_policy_that_means_the_same() {
+        let generated = Inputs::of(&prior()).unwrap().policy();
+        let reformatted =
+            serde_json::to_string_pretty(&serde_json::from_str::<Json>(&generated).unwrap())
+                .unwrap();
+        let state = Guardrail::state(found(reformatted), &prior());
+        assert_eq!(state.policy_json, Attr::Known(generated));
+        assert_eq!(state.id, Attr::Known("p-abc123".into()));
+        assert_eq!(state.target_ids, Attr::Known(["ou-1".to_string()].into()));
+        assert_eq!(
+            state.rules,
+            prior().rules,
+            "rule inputs come from the prior state"
+        );
+        assert_eq!(
+            state.description,
+            Attr::Null,
+            "an empty description is unset"
+        );
+    }
+
+    #[test]
+    fn flatten_shows_a_policy_edited_outside_terraform_as_it_is() {
+        let edited = r#"{"Version":"2012-10-17","Statement":[]}"#.to_string();
+        let state = Guardrail::state(found(edited.clone()), &prior());
+        assert_eq!(
+            state.policy_json,
+            Attr::Known(edited),
+            "drift the plan shows"
+        );
+    }
+}

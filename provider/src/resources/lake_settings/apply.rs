@@ -138,3 +138,40 @@ impl LakeSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_shows_only_the_fields_the_configuration_manages() {
+        let mut found = DataLakeSettings::builder().build();
+        found.data_lake_admins = Some(principals(&BTreeSet::from([
+            "arn:aws:iam::111111111111:role/admin".to_string(),
+        ])));
+        found.trusted_resource_owners = Some(vec!["222222222222".into()]);
+        found.create_database_default_permissions = Some(Vec::new());
+        found.create_table_default_permissions = Some(Vec::new());
+        let prior = Model {
+            admins: Attr::Known(BTreeSet::new()),
+            previous_settings: Attr::Known("{}".into()),
+            ..Model::default()
+        };
+        let state = LakeSettings::state("111111111111", &found, &prior);
+        assert_eq!(state.id, Attr::Known("111111111111".into()));
+        assert_eq!(
+            state.admins,
+            Attr::Known(BTreeSet::from([
+                "arn:aws:iam::111111111111:role/admin".to_string()
+            ])),
+            "managed: read back exactly (drift shows)"
+        );
+        assert_eq!(
+            state.trusted_resource_owners,
+            Attr::Null,
+            "not managed: not shown"
+        );
+        assert_eq!(state.iam_allowed_principals_defaults, Attr::Known(false));
+        assert_eq!(state.previous_settings, Attr::Known("{}".into()));
+    }
+}

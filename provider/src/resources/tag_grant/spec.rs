@@ -365,4 +365,41 @@ mod tests {
         };
         assert_eq!(spec.grants().len(), 1);
     }
+
+    #[test]
+    fn flatten_counts_everything_found_on_import_and_only_the_declared_otherwise() {
+        let id = GrantId {
+            catalog_id: "111111111111".into(),
+            principal: "123456789012".into(),
+            expression: BTreeMap::from([("domain".into(), set(&["commerce"]))]),
+        };
+        let everything = Spec {
+            table: set(&["SELECT", "DESCRIBE"]),
+            database: set(&["DESCRIBE"]),
+            grantable: set(&["DESCRIBE"]),
+            ..Spec::of_id(&id, &Model::default())
+        };
+        let found = everything.grants();
+        // Import: nothing declared yet, so every permission and grant option found counts.
+        let imported = Spec::of_id(&id, &Model::default()).state(&found, true);
+        assert_eq!(
+            imported.table_permissions,
+            Attr::Known(set(&["SELECT", "DESCRIBE"]))
+        );
+        assert_eq!(
+            imported.grantable_permissions,
+            Attr::Known(set(&["DESCRIBE"]))
+        );
+        assert_eq!(imported.id, Attr::Known(id.render()));
+        // Declared without grant options: a grant option found is not this resource's.
+        let prior = Model {
+            table_permissions: Attr::Known(set(&["SELECT", "DESCRIBE"])),
+            database_permissions: Attr::Known(set(&["DESCRIBE"])),
+            grantable_permissions: Attr::Known(BTreeSet::new()),
+            ..Model::default()
+        };
+        let read = Spec::of_id(&id, &prior).state(&found, false);
+        assert_eq!(read.grantable_permissions, Attr::Known(BTreeSet::new()));
+        assert_eq!(read.database_permissions, Attr::Known(set(&["DESCRIBE"])));
+    }
 }
