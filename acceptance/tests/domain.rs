@@ -18,6 +18,7 @@ terraform_tests!(
     domain_destroy_refused_while_a_product_table_exists,
     domain_uses_an_existing_bucket_and_keeps_it,
     sync domain_validate_refuses_a_bad_name,
+    domain_data_source_reads_what_the_domain_made,
 );
 
 fn domain_state(ws: &Workspace) -> Value {
@@ -309,4 +310,77 @@ fn domain_validate_refuses_a_bad_name(tf: &'static Terraform) {
         text.contains(&format!("line {line}")),
         "the diagnostic should point at `name` (main.tf line {line}):\n{out}"
     );
+}
+
+/// `data "mesh_domain"` in another configuration reads what `mesh_domain` made; a missing
+/// domain and a bad name are errors at `name`.
+async fn domain_data_source_reads_what_the_domain_made(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let mesh = Mesh::new();
+    mesh.prepare(emulator).await;
+    let owner = Workspace::new(tf, emulator, &mesh.domain_config());
+    owner.apply();
+
+    let reader_config = |name: &str| {
+        mesh_config(&format!(
+            r#"data "mesh_domain" "d" {{
+  name = "{name}"
+}}
+
+output "domain" {{
+  value = data.mesh_domain.d
+}}
+"#
+        ))
+    };
+    let reader = Workspace::new(tf, emulator, &reader_config(&mesh.domain));
+    reader.apply();
+    let domain = &reader.outputs()["domain"]["value"];
+    assert_eq!(domain["id"], mesh.domain.as_str(), "{domain:#}");
+    assert_eq!(domain["database_name"], mesh.database(), "{domain:#}");
+    assert_eq!(domain["location"], mesh.domain_location(), "{domain:#}");
+    assert_eq!(domain["bucket_arn"], mesh.bucket_arn(), "{domain:#}");
+    assert_eq!(domain["bucket_name"], mesh.bucket.as_str(), "{domain:#}");
+    assert_eq!(domain["catalog_id"], ACCOUNT_ID, "{domain:#}");
+    assert_eq!(domain["owner_team"], OWNER_TEAM, "{domain:#}");
+    assert_eq!(domain["owner_email"], OWNER_EMAIL, "{domain:#}");
+    assert_eq!(domain["lake_formation_only"], true, "{domain:#}");
+    // The state agrees with what mesh_domain holds for the same attributes.
+    let managed = domain_state(&owner);
+    for attr in [
+        "database_name",
+        "location",
+        "bucket_arn",
+        "catalog_id",
+        "lf_tags",
+    ] {
+        let theirs = if managed[attr].is_null() {
+            serde_json::json!({})
+        } else {
+            managed[attr].clone()
+        };
+        assert_eq!(domain[attr], theirs, "{attr}: {domain:#} vs {managed:#}");
+    }
+    reader.assert_plan_empty();
+
+    // A domain that does not exist: an error at the argument that names it.
+    reader.write_main(&reader_config("nowhere_to_be_found"));
+    let out = reader.tf(&["plan", "-input=false"]);
+    assert!(!out.success(), "a missing domain must fail:\n{out}");
+    let text = out.combined();
+    assert!(text.contains("Domain not found"), "{text}");
+    assert!(text.contains("nowhere_to_be_found"), "{text}");
+
+    // A bad name fails validate, pointing at the attribute.
+    let bad = reader_config("Not A Domain");
+    reader.write_main(&bad);
+    let out = reader.validate().assert_failure();
+    let text = out.combined();
+    assert!(text.contains("Invalid domain name"), "{out}");
+    let line = line_of(&bad, "\"Not A Domain\"");
+    assert!(
+        text.contains(&format!("line {line}")),
+        "the diagnostic should point at `name` (main.tf line {line}):\n{out}"
+    );
+    owner.destroy();
 }

@@ -92,28 +92,32 @@ async fn example_quickstart(tf: &'static Terraform) {
     }
 }
 
-/// The examples that become the registry docs (`examples/provider`, `examples/resources/<type>`)
-/// are valid configuration: each validates on its own (with the provider's source declared).
+/// The examples that become the registry docs (`examples/provider`, `examples/resources/<type>`,
+/// `examples/data-sources/<type>`) are valid configuration: each validates on its own (with the provider's source declared).
 fn every_provider_and_resource_example_validates(tf: &'static Terraform) {
     let emulator = Emulator::shared();
     let examples = repo_root().join("examples");
     let mut dirs = vec![examples.join("provider")];
-    let resources = std::fs::read_dir(examples.join("resources")).expect("examples/resources");
-    for entry in resources {
-        dirs.push(entry.expect("an entry").path());
+    for kind in ["resources", "data-sources"] {
+        let entries = std::fs::read_dir(examples.join(kind)).expect("examples/<kind>");
+        for entry in entries {
+            dirs.push(entry.expect("an entry").path());
+        }
     }
     dirs.sort();
-    assert!(dirs.len() >= 9, "{dirs:?}");
+    assert!(dirs.len() >= 10, "{dirs:?}");
     for dir in dirs {
         let ws = Workspace::from_dir(tf, emulator, &dir);
         // Examples may use an alias (`provider = mesh.commerce`) declared elsewhere in a real
         // configuration: declare each one they use.
-        let text = std::fs::read_to_string(dir.join(if dir.ends_with("provider") {
+        let file = if dir.ends_with("provider") {
             "provider.tf"
+        } else if dir.parent().is_some_and(|p| p.ends_with("data-sources")) {
+            "data-source.tf"
         } else {
             "resource.tf"
-        }))
-        .expect("read the example");
+        };
+        let text = std::fs::read_to_string(dir.join(file)).expect("read the example");
         let mut aliases: Vec<&str> = text
             .split("provider = mesh.")
             .skip(1)

@@ -11,6 +11,7 @@
 
 pub mod aws;
 pub mod contract;
+pub mod data_sources;
 pub mod framework;
 pub mod json;
 pub mod log;

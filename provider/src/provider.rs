@@ -1,6 +1,7 @@
 //! The `mesh` provider: its configuration block and the resources it serves.
 
 use crate::aws::{self, AssumeRole, Clients, Secret, Service, Settings, WebIdentityConfig};
+use crate::framework::data_source::{DynDataSource, RegisteredData};
 use crate::framework::resource::DynResource;
 use crate::framework::server;
 use crate::framework::value::{Attr, Value};
@@ -59,6 +60,13 @@ pub fn resources() -> Vec<Box<dyn DynResource<Mesh>>> {
         Box::new(Registered::new(resources::guardrail::Guardrail)),
         Box::new(Registered::new(resources::product_link::ProductLink)),
     ]
+}
+
+/// Every data source the provider serves.
+pub fn data_sources() -> Vec<Box<dyn DynDataSource<Mesh>>> {
+    vec![Box::new(RegisteredData::new(
+        crate::data_sources::domain::DomainSource,
+    ))]
 }
 
 fn checked(check: fn(&str) -> Result<(), String>, summary: &'static str) -> Validator {
@@ -300,5 +308,9 @@ impl server::Provider for MeshProvider {
 
     fn resources(&self) -> Vec<Box<dyn DynResource<Mesh>>> {
         resources()
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn DynDataSource<Mesh>>> {
+        data_sources()
     }
 }

@@ -3,7 +3,7 @@
 
 use mesh_provider::framework::docs::{render, PageKind};
 use mesh_provider::framework::server::Provider;
-use mesh_provider::provider::{resources, MeshProvider};
+use mesh_provider::provider::{data_sources, resources, MeshProvider};
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -63,6 +63,36 @@ fn docs_are_rendered_from_the_schemas() {
         );
         check(
             root.join("docs/resources").join(format!("{short}.md")),
+            page,
+            &mut stale,
+        );
+    }
+    for source in data_sources() {
+        let name = source.type_name();
+        let short = name.trim_start_matches("mesh_");
+        let example = read(
+            &root
+                .join("examples/data-sources")
+                .join(name)
+                .join("data-source.tf"),
+        );
+        assert!(
+            example.is_some(),
+            "{name} has no examples/data-sources/{name}/data-source.tf"
+        );
+        assert!(
+            !source.schema().block.description.trim().is_empty(),
+            "{name} has no description"
+        );
+        let page = render(
+            PageKind::DataSource,
+            name,
+            source.schema(),
+            example.as_deref(),
+            None,
+        );
+        check(
+            root.join("docs/data-sources").join(format!("{short}.md")),
             page,
             &mut stale,
         );

@@ -3,12 +3,13 @@
 //! state upgrades and private state round trips.
 
 use async_trait::async_trait;
+use mesh_provider::framework::data_source::DynDataSource;
 use mesh_provider::framework::resource::DynResource;
 use mesh_provider::framework::server::{Provider, RawValue, Server};
 use mesh_provider::framework::value::{msgpack, Attr, Type, Value};
 use mesh_provider::framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Failure, NestedBlock, Nesting,
-    Private, Registered, Resource, Schema, Validator,
+    Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, Failure, NestedBlock,
+    Nesting, Private, Registered, RegisteredData, Resource, Schema, Validator,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -223,6 +224,57 @@ impl Provider for TestProvider {
     }
     fn resources(&self) -> Vec<Box<dyn DynResource<Store>>> {
         vec![Box::new(Registered::new(Thing))]
+    }
+    fn data_sources(&self) -> Vec<Box<dyn DynDataSource<Store>>> {
+        vec![Box::new(RegisteredData::new(ThingSource))]
+    }
+}
+
+/// `data "test_thing"`: reads a thing by name.
+struct ThingSource;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SourceModel {
+    name: Attr<String>,
+    items: Attr<BTreeSet<String>>,
+}
+
+#[async_trait]
+impl DataSource for ThingSource {
+    type Model = SourceModel;
+    type Client = Store;
+    fn type_name(&self) -> &'static str {
+        "test_thing"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("Reads a thing.")
+                .attribute(
+                    Attribute::string("name")
+                        .required()
+                        .describe("Name.")
+                        .validate(Validator::length_between(1, 8)),
+                )
+                .attribute(
+                    Attribute::new("items", Type::set(Type::String))
+                        .computed()
+                        .describe("Items."),
+                ),
+        )
+    }
+    async fn read(&self, store: &Store, config: SourceModel) -> Result<SourceModel, Diagnostics> {
+        let name = config.name.known().cloned().unwrap_or_default();
+        match store.things.lock().unwrap().get(&name) {
+            Some(items) => Ok(SourceModel {
+                items: Attr::Known(items.clone()),
+                ..config
+            }),
+            None => Err(
+                Diagnostic::error("No such thing", format!("No thing {name:?}."))
+                    .at(AttributePath::attr("name"))
+                    .into(),
+            ),
+        }
     }
 }
 
@@ -641,4 +693,53 @@ async fn state_upgrades_step_by_step_and_drops_removed_attributes() {
     // A newer state than we know is refused.
     let out = server.upgrade_resource_state("test_thing", 7, v1);
     assert!(out.diags.has_errors());
+}
+
+#[tokio::test]
+async fn data_sources_are_served_validated_and_read() {
+    let server = configured().await;
+    let schemas = server.provider_schemas();
+    assert!(schemas.diags.is_empty(), "{}", schemas.diags);
+    assert!(schemas.data_sources.contains_key("test_thing"));
+    let ty = schemas.data_sources["test_thing"].ty();
+    let config = |name: &str| {
+        let v = Value::Object(BTreeMap::from([
+            ("name".to_string(), s(name)),
+            ("items".to_string(), Value::Null),
+        ]));
+        RawValue::msgpack(msgpack::encode(&v, &ty).unwrap())
+    };
+
+    let out = server
+        .read_data_source("test_thing", &config("existing"))
+        .await;
+    assert!(out.diags.is_empty(), "{}", out.diags);
+    let state = msgpack::decode(&out.state, &ty).unwrap();
+    assert_eq!(state.get_attr("items"), Some(&Value::set(vec![s("x")])));
+
+    // Missing: an error at the argument that named it.
+    let out = server
+        .read_data_source("test_thing", &config("nothing"))
+        .await;
+    assert!(out.diags.has_errors());
+    assert!(out
+        .diags
+        .iter()
+        .any(|d| d.path == Some(AttributePath::attr("name"))));
+
+    // Validation runs before the read, and on its own, at the attribute.
+    let diags = server.validate_data_resource_config("test_thing", &config("far-too-long"));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.path == Some(AttributePath::attr("name"))),
+        "{diags}"
+    );
+    let out = server
+        .read_data_source("test_thing", &config("far-too-long"))
+        .await;
+    assert!(out.diags.has_errors());
+
+    let diags = server.validate_data_resource_config("test_nope", &config("a"));
+    assert!(diags.to_string().contains("no data source"), "{diags}");
 }

@@ -7,7 +7,7 @@ use mesh_provider::framework::schema_rules::{self, SchemaKind};
 use mesh_provider::framework::server::Provider;
 use mesh_provider::framework::value::Type;
 use mesh_provider::framework::{Block, Schema};
-use mesh_provider::provider::{resources, MeshProvider};
+use mesh_provider::provider::{data_sources, resources, MeshProvider};
 
 /// Attribute types whose JSON does not round-trip (Terraform 1.0 panics on a malformed type).
 fn type_problems(owner: &str, block: &Block, problems: &mut Vec<String>) {
@@ -57,6 +57,20 @@ fn every_schema_passes_terraforms_rules() {
         );
         for problem in r.model_problems() {
             problems.push(format!("{}: {problem}", r.type_name()));
+        }
+    }
+    let sources = data_sources();
+    assert!(!sources.is_empty(), "the provider serves no data sources");
+    for d in sources {
+        assert!(d.type_name().starts_with("mesh_"), "{}", d.type_name());
+        check(
+            d.type_name(),
+            SchemaKind::DataSource,
+            d.schema(),
+            &mut problems,
+        );
+        for problem in d.model_problems() {
+            problems.push(format!("data {}: {problem}", d.type_name()));
         }
     }
     assert!(

@@ -12,6 +12,8 @@ pub enum PageKind {
     Provider,
     /// A managed resource.
     Resource,
+    /// A data source.
+    DataSource,
 }
 
 /// Renders one page: front matter, description, example, arguments, attributes, import.
@@ -25,11 +27,12 @@ pub fn render(
     let mut out = String::new();
     let subcategory = match kind {
         PageKind::Provider => "",
-        PageKind::Resource => "\nsubcategory: \"\"",
+        PageKind::Resource | PageKind::DataSource => "\nsubcategory: \"\"",
     };
     let title = match kind {
         PageKind::Provider => "Provider: mesh".to_string(),
         PageKind::Resource => format!("{name} Resource - terraform-provider-mesh"),
+        PageKind::DataSource => format!("{name} Data Source - terraform-provider-mesh"),
     };
     let _ = writeln!(
         out,
@@ -39,6 +42,7 @@ pub fn render(
     let heading = match kind {
         PageKind::Provider => "mesh Provider".to_string(),
         PageKind::Resource => format!("{name} (Resource)"),
+        PageKind::DataSource => format!("{name} (Data Source)"),
     };
     let _ = writeln!(out, "# {heading}\n\n{}\n", schema.block.description.trim());
     if let Some(example) = example {

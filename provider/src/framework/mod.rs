@@ -1,6 +1,7 @@
 //! The provider framework: values, schemas, diagnostics, plan helpers, and the traits resources
 //! implement. Knows neither gRPC nor AWS.
 
+pub mod data_source;
 pub mod diag;
 pub mod docs;
 pub mod path;
@@ -11,6 +12,7 @@ pub mod schema_rules;
 pub mod server;
 pub mod value;
 
+pub use data_source::{DataSource, RegisteredData};
 pub use diag::{Diagnostic, Diagnostics};
 pub use path::AttributePath;
 pub use resource::{

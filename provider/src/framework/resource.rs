@@ -379,34 +379,7 @@ impl<R: Resource> Registered<R> {
     /// Where the model and the schema disagree: an attribute or block the model has no field
     /// for (its value would be dropped), or a field the schema does not have (always null).
     pub fn model_problems(&self) -> Vec<String> {
-        let Some(fields) = value::struct_fields::<R::Model>() else {
-            return vec!["the model is not a plain struct, so it cannot be checked".into()];
-        };
-        let schema: std::collections::BTreeSet<&str> = self
-            .schema
-            .block
-            .attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .chain(
-                self.schema
-                    .block
-                    .blocks
-                    .iter()
-                    .map(|b| b.type_name.as_str()),
-            )
-            .collect();
-        let model: std::collections::BTreeSet<&str> = fields.iter().copied().collect();
-        let mut problems: Vec<String> = schema
-            .difference(&model)
-            .map(|name| format!("`{name}` is in the schema but the model has no field for it"))
-            .collect();
-        problems.extend(
-            model
-                .difference(&schema)
-                .map(|name| format!("the model field `{name}` is not in the schema")),
-        );
-        problems
+        model_problems::<R::Model>(&self.schema)
     }
 
     fn decode(&self, value: &Value) -> Result<R::Model, Diagnostics> {
@@ -457,6 +430,32 @@ impl<R: Resource> Registered<R> {
         out.diags.extend(failure.diags);
         out
     }
+}
+
+/// Where model `M` and `schema` disagree: an attribute or block the model has no field for
+/// (its value would be dropped), or a field the schema does not have (always null).
+pub fn model_problems<M: DeserializeOwned>(schema: &Schema) -> Vec<String> {
+    let Some(fields) = value::struct_fields::<M>() else {
+        return vec!["the model is not a plain struct, so it cannot be checked".into()];
+    };
+    let in_schema: std::collections::BTreeSet<&str> = schema
+        .block
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(schema.block.blocks.iter().map(|b| b.type_name.as_str()))
+        .collect();
+    let model: std::collections::BTreeSet<&str> = fields.iter().copied().collect();
+    let mut problems: Vec<String> = in_schema
+        .difference(&model)
+        .map(|name| format!("`{name}` is in the schema but the model has no field for it"))
+        .collect();
+    problems.extend(
+        model
+            .difference(&in_schema)
+            .map(|name| format!("the model field `{name}` is not in the schema")),
+    );
+    problems
 }
 
 /// Replaces every unknown inside `value` with null.

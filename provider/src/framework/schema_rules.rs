@@ -86,7 +86,32 @@ pub fn check(kind: SchemaKind, schema: &Schema) -> Vec<Violation> {
         }
     }
     check_block(&schema.block, "", &mut out);
+    if kind == SchemaKind::DataSource {
+        plan_behaviour(&schema.block, "", &mut out);
+    }
     out
+}
+
+/// Data sources are read, never planned: defaults and plan modifiers in their schemas would
+/// never run, so they are mistakes.
+fn plan_behaviour(block: &Block, prefix: &str, out: &mut Vec<Violation>) {
+    for a in &block.attributes {
+        let mut push = |rule: &str| {
+            out.push(Violation {
+                path: format!("{prefix}{}", a.name),
+                rule: rule.to_string(),
+            })
+        };
+        if a.default.is_some() {
+            push("a data source attribute has no default (data sources are not planned)");
+        }
+        if a.requires_replace || a.use_state_for_unknown {
+            push("a data source attribute has no plan modifiers (data sources are not planned)");
+        }
+    }
+    for b in &block.blocks {
+        plan_behaviour(&b.block, &format!("{prefix}{}.", b.type_name), out);
+    }
 }
 
 /// Terraform's names: lowercase letters, digits and underscores. We also require a letter or
@@ -245,6 +270,26 @@ mod tests {
     use super::*;
     use crate::framework::schema::NestedBlock;
     use crate::framework::value::Value;
+
+    #[test]
+    fn data_sources_have_no_plan_behaviour() {
+        let schema = described(
+            Block::new("d")
+                .attribute(Attribute::string("name").required().describe("n"))
+                .attribute(
+                    Attribute::string("id")
+                        .computed()
+                        .use_state_for_unknown()
+                        .describe("i"),
+                ),
+        );
+        let found = check(SchemaKind::DataSource, &schema);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "id");
+        assert!(found[0].rule.contains("plan modifiers"));
+        // The same schema is fine for a resource.
+        assert!(check(SchemaKind::Resource, &schema).is_empty());
+    }
 
     fn described(block: Block) -> Schema {
         Schema::new(block)

@@ -5,6 +5,7 @@
 //! Architecture invariant: no gRPC types here. Values arrive as [`RawValue`] (msgpack or JSON
 //! bytes) and leave as msgpack bytes.
 
+use super::data_source::DynDataSource;
 use super::diag::{Diagnostic, Diagnostics};
 use super::path::AttributePath;
 use super::resource::{validate_block, DynResource, Private};
@@ -40,6 +41,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The managed resource types.
     fn resources(&self) -> Vec<Box<dyn DynResource<Self::Client>>>;
+
+    /// The data source types.
+    fn data_sources(&self) -> Vec<Box<dyn DynDataSource<Self::Client>>> {
+        Vec::new()
+    }
 }
 
 /// A value as it arrives from Terraform: msgpack, or JSON when msgpack is empty.
@@ -80,6 +86,8 @@ pub struct ProviderSchemas {
     pub provider: Schema,
     /// Managed resources by type name.
     pub resources: BTreeMap<String, Schema>,
+    /// Data sources by type name.
+    pub data_sources: BTreeMap<String, Schema>,
     /// Problems building them.
     pub diags: Diagnostics,
 }
@@ -124,6 +132,7 @@ pub struct Server<P: Provider> {
     provider: P,
     schema: Schema,
     resources: BTreeMap<&'static str, Box<dyn DynResource<P::Client>>>,
+    data_sources: BTreeMap<&'static str, Box<dyn DynDataSource<P::Client>>>,
     client: RwLock<Option<Arc<P::Client>>>,
     /// Schema rules broken by the provider or a resource: served as errors instead of schemas.
     broken: Diagnostics,
@@ -138,11 +147,17 @@ impl<P: Provider> Server<P> {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
-        let broken = schema_problems(&schema, &resources);
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
+        let broken = schema_problems(&schema, &resources, &data_sources);
         Self {
             provider,
             schema,
             resources,
+            data_sources,
             client: RwLock::new(None),
             broken,
         }
@@ -156,6 +171,7 @@ impl<P: Provider> Server<P> {
             return ProviderSchemas {
                 provider: Schema::new(Default::default()),
                 resources: BTreeMap::new(),
+                data_sources: BTreeMap::new(),
                 diags: self.broken.clone(),
             };
         }
@@ -166,8 +182,65 @@ impl<P: Provider> Server<P> {
                 .iter()
                 .map(|(name, r)| (name.to_string(), r.schema().clone()))
                 .collect(),
+            data_sources: self
+                .data_sources
+                .iter()
+                .map(|(name, d)| (name.to_string(), d.schema().clone()))
+                .collect(),
             diags: Diagnostics::new(),
         }
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&dyn DynDataSource<P::Client>, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .map(|d| d.as_ref())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Unknown data source",
+                    format!("This provider has no data source {type_name:?}."),
+                )
+                .into()
+            })
+    }
+
+    /// ValidateDataResourceConfig.
+    pub fn validate_data_resource_config(&self, type_name: &str, config: &RawValue) -> Diagnostics {
+        let source = match self.data_source(type_name) {
+            Ok(d) => d,
+            Err(d) => return d,
+        };
+        match config.decode(&source.schema().ty(), "data source configuration") {
+            Ok(value) => source.validate(&value),
+            Err(d) => d,
+        }
+    }
+
+    /// ReadDataSource.
+    pub async fn read_data_source(&self, type_name: &str, config: &RawValue) -> StateResponse {
+        let source = match self.data_source(type_name) {
+            Ok(d) => d,
+            Err(diags) => return error_state(diags),
+        };
+        let ty = source.schema().ty();
+        let config = match config.decode(&ty, "data source configuration") {
+            Ok(v) => v,
+            Err(diags) => return error_state(diags),
+        };
+        let mut diags = source.validate(&config);
+        if diags.has_errors() {
+            return error_state(diags);
+        }
+        let client = match self.require_client() {
+            Ok(c) => c,
+            Err(diags) => return error_state(diags),
+        };
+        let (state, more) = source.read(&client, config).await;
+        diags.extend(more);
+        if diags.has_errors() {
+            return error_state(diags);
+        }
+        finish_state(state, Private::default(), diags, &ty)
     }
 
     fn resource(&self, type_name: &str) -> Result<&dyn DynResource<P::Client>, Diagnostics> {
@@ -466,12 +539,19 @@ impl<P: Provider> Server<P> {
 fn schema_problems<C>(
     provider: &Schema,
     resources: &BTreeMap<&'static str, Box<dyn DynResource<C>>>,
+    data_sources: &BTreeMap<&'static str, Box<dyn DynDataSource<C>>>,
 ) -> Diagnostics {
-    let owners = std::iter::once(("provider", SchemaKind::Provider, provider)).chain(
-        resources
-            .iter()
-            .map(|(name, r)| (*name, SchemaKind::Resource, r.schema())),
-    );
+    let owners = std::iter::once(("provider", SchemaKind::Provider, provider))
+        .chain(
+            resources
+                .iter()
+                .map(|(name, r)| (*name, SchemaKind::Resource, r.schema())),
+        )
+        .chain(
+            data_sources
+                .iter()
+                .map(|(name, d)| (*name, SchemaKind::DataSource, d.schema())),
+        );
     let mut diags = Diagnostics::new();
     for (owner, kind, schema) in owners {
         for violation in schema_rules::check(kind, schema) {
@@ -480,8 +560,16 @@ fn schema_problems<C>(
             )));
         }
     }
-    for (name, r) in resources {
-        for problem in r.model_problems() {
+    let models = resources
+        .iter()
+        .map(|(name, r)| (name, r.model_problems()))
+        .chain(
+            data_sources
+                .iter()
+                .map(|(name, d)| (name, d.model_problems())),
+        );
+    for (name, problems) in models {
+        for problem in problems {
             diags.push(Diagnostic::provider_bug(format!(
                 "the model of {name} does not match its schema: {problem}"
             )));

@@ -157,6 +157,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: name.clone(),
                 })
                 .collect(),
+            data_sources: schemas
+                .data_sources
+                .keys()
+                .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -170,6 +177,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             provider: Some(schema(&schemas.provider)),
             resource_schemas: schemas
                 .resources
+                .iter()
+                .map(|(name, s)| (name.clone(), schema(s)))
+                .collect(),
+            data_source_schemas: schemas
+                .data_sources
                 .iter()
                 .map(|(name, s)| (name.clone(), schema(s)))
                 .collect(),
@@ -341,13 +353,37 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let started = Instant::now();
         let req = request.into_inner();
-        let diags = Diagnostics::from(Diagnostic::error(
-            "Unknown data source",
-            format!("This provider has no data source {:?}.", req.type_name),
-        ));
+        let diags = self
+            .server
+            .validate_data_resource_config(&req.type_name, &raw(req.config));
+        traced(
+            "ValidateDataResourceConfig",
+            &req.type_name,
+            started,
+            &diags,
+        );
         Ok(Response::new(pb::validate_data_resource_config::Response {
             diagnostics: diagnostics(&diags),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let started = Instant::now();
+        let req = request.into_inner();
+        let out = self
+            .server
+            .read_data_source(&req.type_name, &raw(req.config))
+            .await;
+        traced("ReadDataSource", &req.type_name, started, &out.diags);
+        Ok(Response::new(pb::read_data_source::Response {
+            state: dynamic(out.state),
+            diagnostics: diagnostics(&out.diags),
+            ..Default::default()
         }))
     }
 
