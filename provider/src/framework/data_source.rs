@@ -3,8 +3,7 @@
 //! then reads: the configuration's arguments in, every computed attribute out.
 
 use super::diag::{Diagnostic, Diagnostics};
-use super::path::AttributePath;
-use super::resource::{model_problems, validate_block};
+use super::resource::{decode_model, model_problems, validate_config};
 use super::schema::Schema;
 use super::value::{self, Type, Value};
 use async_trait::async_trait;
@@ -69,16 +68,6 @@ impl<D: DataSource> RegisteredData<D> {
         let ty = schema.ty();
         Self { source, schema, ty }
     }
-
-    fn decode(&self, value: &Value) -> Result<D::Model, Diagnostics> {
-        value::from_value(value).map_err(|e| {
-            Diagnostic::provider_bug(format!(
-                "{}: the value does not fit the model: {e}",
-                self.source.type_name()
-            ))
-            .into()
-        })
-    }
 }
 
 #[async_trait]
@@ -96,27 +85,16 @@ impl<D: DataSource> DynDataSource<D::Client> for RegisteredData<D> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(
-            &self.schema.block,
+        validate_config(
+            self.source.type_name(),
+            &self.schema,
             config,
-            &AttributePath::root(),
-            &mut diags,
-        );
-        if diags.has_errors() {
-            return diags;
-        }
-        match self.decode(config) {
-            Ok(model) => self.source.validate(&model, &mut diags),
-            // Values known later: the attribute validators ran; read checks the rest.
-            Err(_) if !config.is_wholly_known() => {}
-            Err(d) => diags.extend(d),
-        }
-        diags
+            |model: &D::Model, diags| self.source.validate(model, diags),
+        )
     }
 
     async fn read(&self, client: &D::Client, config: Value) -> (Value, Diagnostics) {
-        let model = match self.decode(&config) {
+        let model = match decode_model::<D::Model>(self.source.type_name(), &config) {
             Ok(m) => m,
             Err(d) => return (Value::Null, d),
         };

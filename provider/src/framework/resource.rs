@@ -383,13 +383,7 @@ impl<R: Resource> Registered<R> {
     }
 
     fn decode(&self, value: &Value) -> Result<R::Model, Diagnostics> {
-        value::from_value(value).map_err(|e| {
-            Diagnostic::provider_bug(format!(
-                "{}: the value does not fit the model: {e}",
-                self.resource.type_name()
-            ))
-            .into()
-        })
+        decode_model(self.resource.type_name(), value)
     }
 
     fn encode(&self, model: &R::Model) -> Result<Value, Diagnostics> {
@@ -458,6 +452,38 @@ pub fn model_problems<M: DeserializeOwned>(schema: &Schema) -> Vec<String> {
     problems
 }
 
+/// Decodes a value of `type_name`'s schema into its model; a misfit is a provider bug.
+pub fn decode_model<M: DeserializeOwned>(type_name: &str, value: &Value) -> Result<M, Diagnostics> {
+    value::from_value(value).map_err(|e| {
+        Diagnostic::provider_bug(format!(
+            "{type_name}: the value does not fit the model: {e}"
+        ))
+        .into()
+    })
+}
+
+/// Validates a configuration: the schema's attribute validators, then (once every value the
+/// model needs is known) the typed `check`. Values known only later skip `check`: it runs at
+/// plan or read.
+pub fn validate_config<M: DeserializeOwned>(
+    type_name: &str,
+    schema: &Schema,
+    config: &Value,
+    check: impl FnOnce(&M, &mut Diagnostics),
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_block(&schema.block, config, &AttributePath::root(), &mut diags);
+    if diags.has_errors() {
+        return diags;
+    }
+    match decode_model::<M>(type_name, config) {
+        Ok(model) => check(&model, &mut diags),
+        Err(_) if !config.is_wholly_known() => {}
+        Err(d) => diags.extend(d),
+    }
+    diags
+}
+
 /// Replaces every unknown inside `value` with null.
 pub fn nullify_unknowns(value: &mut Value) {
     match value {
@@ -520,23 +546,12 @@ impl<R: Resource> DynResource<R::Client> for Registered<R> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(
-            &self.schema.block,
+        validate_config(
+            self.resource.type_name(),
+            &self.schema,
             config,
-            &AttributePath::root(),
-            &mut diags,
-        );
-        if diags.has_errors() {
-            return diags;
-        }
-        match self.decode(config) {
-            Ok(model) => self.resource.validate(&model, &mut diags),
-            // Values known later: attribute validators ran; the resource's checks run at plan.
-            Err(_) if !config.is_wholly_known() => {}
-            Err(d) => diags.extend(d),
-        }
-        diags
+            |model: &R::Model, diags| self.resource.validate(model, diags),
+        )
     }
 
     async fn plan(
