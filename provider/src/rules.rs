@@ -16,6 +16,42 @@ pub fn database_name(domain: &str) -> String {
     format!("{domain}_products")
 }
 
+/// The parameter keys the mesh keeps on Glue databases, tables and columns: what read and
+/// import find again, and what tells the mesh's objects from others'. One home, so a domain and
+/// its products never disagree on a key.
+pub mod param {
+    /// Database and table: the domain's name.
+    pub const DOMAIN: &str = "mesh:domain";
+    /// Database and table: the owning team.
+    pub const OWNER_TEAM: &str = "mesh:owner_team";
+    /// Database and table: the owner's address.
+    pub const OWNER_EMAIL: &str = "mesh:owner_email";
+    /// Database: the domain's data bucket.
+    pub const BUCKET: &str = "mesh:bucket";
+    /// Database: whether the domain created its bucket (`true`/`false`).
+    pub const BUCKET_CREATED: &str = "mesh:bucket_created";
+    /// Database: the role Lake Formation uses to reach the bucket.
+    pub const REGISTRATION_ROLE: &str = "mesh:registration_role_arn";
+    /// Database: made by `mesh_product_link` (only such a database is ever deleted).
+    pub const CREATED_BY: &str = "mesh:created_by";
+    /// Table: the SLA's freshness in minutes.
+    pub const FRESHNESS: &str = "mesh:freshness_minutes";
+    /// Table: the schema registry holding the product's schema.
+    pub const REGISTRY: &str = "mesh:schema_registry";
+    /// Table: the registry schema's ARN.
+    pub const SCHEMA_ARN: &str = "mesh:schema_arn";
+    /// Table: the registered schema version.
+    pub const SCHEMA_VERSION: &str = "mesh:schema_version";
+    /// Table: the registry schema's data format.
+    pub const DATA_FORMAT: &str = "mesh:schema_data_format";
+    /// Table: where the contract document is.
+    pub const CONTRACT: &str = "mesh:contract_uri";
+    /// Table: the DQDL quality rules.
+    pub const RULES: &str = "mesh:quality_rules";
+    /// Column: nullability (Glue has none of its own).
+    pub const NULLABLE: &str = "mesh:nullable";
+}
+
 /// The largest `sla.freshness_minutes` a product may promise: one year.
 pub const MAX_FRESHNESS_MINUTES: i64 = 525_600;
 

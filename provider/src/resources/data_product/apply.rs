@@ -164,3 +164,112 @@ impl DataProduct {
         )
     }
 }
+
+/// Tags on columns, by column.
+type ColumnTags = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The column tag changes from the `prior` state to `after`: each distinct (before, after) pair
+/// of tag sets with the columns that make it, so each pair is one call (pure).
+pub(super) fn column_tag_changes(
+    prior: &Model,
+    after: &Spec,
+) -> BTreeMap<(BTreeMap<String, String>, BTreeMap<String, String>), Vec<String>> {
+    let prior_tags: ColumnTags = prior
+        .column
+        .known()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some((
+                c.name.known()?.clone(),
+                c.lf_tags.known().cloned().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    let mut groups: BTreeMap<_, Vec<String>> = BTreeMap::new();
+    for (c, tags) in after.columns.iter().zip(&after.column_tags) {
+        let was = prior_tags.get(&c.name).cloned().unwrap_or_default();
+        if &was != tags {
+            groups
+                .entry((was, tags.clone()))
+                .or_default()
+                .push(c.name.clone());
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, tags: &[(&str, &str)]) -> ColumnBlock {
+        ColumnBlock {
+            name: Attr::Known(name.into()),
+            ty: Attr::Known("string".into()),
+            nullable: Attr::Known(true),
+            lf_tags: Attr::Known(
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..ColumnBlock::default()
+        }
+    }
+
+    fn model(columns: Vec<ColumnBlock>) -> Model {
+        Model {
+            domain: Attr::Known("commerce".into()),
+            name: Attr::Known("orders".into()),
+            description: Attr::Known("Orders".into()),
+            format: Attr::Known("parquet".into()),
+            column: Attr::Known(columns),
+            partition_key: Attr::Known(vec![]),
+            schema_contract: Attr::Known(SchemaContract {
+                registry: Attr::Known("contracts".into()),
+                compatibility: Attr::Known("BACKWARD".into()),
+                data_format: Attr::Known("AVRO".into()),
+            }),
+            quality_rules: Attr::Known(vec![]),
+            sla: Attr::Known(Sla {
+                freshness_minutes: Attr::Known(60),
+            }),
+            force_destroy: Attr::Known(false),
+            ..Model::default()
+        }
+    }
+
+    #[test]
+    fn column_tag_changes_group_columns_by_the_same_change() {
+        let pii = [("sensitivity", "pii")];
+        let prior = model(vec![
+            column("a", &[]),
+            column("b", &[]),
+            column("c", &pii),
+            column("d", &pii),
+        ]);
+        let after = Spec::from(&model(vec![
+            column("a", &pii),
+            column("b", &pii),
+            column("c", &[]),
+            column("d", &pii),
+            column("e", &[]),
+        ]))
+        .unwrap();
+        let changes = column_tag_changes(&prior, &after);
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(
+            changes[&(tags(&[]), tags(&pii))],
+            vec!["a".to_string(), "b".to_string()],
+            "one call tags both"
+        );
+        assert_eq!(changes[&(tags(&pii), tags(&[]))], vec!["c".to_string()]);
+        // d is unchanged and e is new without tags: nothing to do for either.
+    }
+}

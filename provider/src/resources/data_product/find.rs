@@ -43,31 +43,7 @@ impl DataProduct {
                     .at(AttributePath::attr("domain")),
                 )
             })?;
-        let params = db.parameters.unwrap_or_default();
-        let bucket = params
-            .get("mesh:bucket")
-            .cloned()
-            .or_else(|| {
-                db.location_uri
-                    .as_deref()
-                    .and_then(|u| u.strip_prefix("s3://"))
-                    .map(|b| b.trim_end_matches('/').to_string())
-            })
-            .ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "Domain has no bucket",
-                    format!("The database {database} names no bucket; is it a mesh_domain's?"),
-                ))
-            })?;
-        Ok(Home {
-            bucket,
-            region: client.region().to_string(),
-            catalog_id: db.catalog_id.unwrap_or_default(),
-            owner: (
-                params.get("mesh:owner_team").cloned().unwrap_or_default(),
-                params.get("mesh:owner_email").cloned().unwrap_or_default(),
-            ),
-        })
+        home_of(&database, db, client.region())
     }
 
     /// The product as AWS holds it, everything read needs: the one place that decides whether
@@ -243,61 +219,219 @@ impl DataProduct {
             )
             .into());
         };
-        let params = table.parameters.clone().unwrap_or_default();
-        let registry = params.get(P_REGISTRY).cloned().ok_or_else(|| {
+        let domain_owner = self.home(client, domain).await.ok().map(|h| h.owner);
+        identity(id, &table, domain_owner, client.region())
+    }
+}
+
+/// Where a domain's products live, from its database (pure).
+pub(super) fn home_of(
+    database: &str,
+    db: aws_sdk_glue::types::Database,
+    region: &str,
+) -> Result<Home, Diagnostics> {
+    let params = db.parameters.unwrap_or_default();
+    let bucket = params
+        .get(crate::rules::param::BUCKET)
+        .cloned()
+        .or_else(|| {
+            db.location_uri
+                .as_deref()
+                .and_then(|u| u.strip_prefix("s3://"))
+                .map(|b| b.trim_end_matches('/').to_string())
+        })
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Domain has no bucket",
+                format!("The database {database} names no bucket; is it a mesh_domain's?"),
+            ))
+        })?;
+    Ok(Home {
+        bucket,
+        region: region.to_string(),
+        catalog_id: db.catalog_id.unwrap_or_default(),
+        owner: (
+            params.get(P_TEAM).cloned().unwrap_or_default(),
+            params.get(P_EMAIL).cloned().unwrap_or_default(),
+        ),
+    })
+}
+
+/// The identifying state of an imported product, from its table (pure): what read needs to
+/// find everything, the rest left to read and the schema's defaults.
+pub(super) fn identity(
+    id: &ProductId,
+    table: &aws_sdk_glue::types::Table,
+    domain_owner: Option<(String, String)>,
+    region: &str,
+) -> Result<Model, Diagnostics> {
+    let (domain, name) = (id.domain.as_str(), id.name.as_str());
+    let database = id.database();
+    let params = table.parameters.clone().unwrap_or_default();
+    let registry = params.get(P_REGISTRY).cloned().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error("Not a data product", format!("The table {database}.{name} was not made by mesh_data_product (it has no {P_REGISTRY} parameter).")))
         })?;
-        let domain_owner = self.home(client, domain).await.ok().map(|h| h.owner);
-        let location = table
-            .storage_descriptor
-            .as_ref()
-            .and_then(|s| s.location.clone())
-            .unwrap_or_default();
-        let columns = table
-            .storage_descriptor
-            .as_ref()
-            .and_then(|s| s.columns.clone())
-            .unwrap_or_default();
-        // Read fills in the rest; these are what it needs to find everything.
-        Ok(Model {
-            id: Attr::Known(id.to_string()),
-            domain: Attr::Known(domain.to_string()),
-            name: Attr::Known(name.to_string()),
-            column: Attr::Known(
-                columns
+    let location = table
+        .storage_descriptor
+        .as_ref()
+        .and_then(|s| s.location.clone())
+        .unwrap_or_default();
+    let columns = table
+        .storage_descriptor
+        .as_ref()
+        .and_then(|s| s.columns.clone())
+        .unwrap_or_default();
+    // Read fills in the rest; these are what it needs to find everything.
+    Ok(Model {
+        id: Attr::Known(id.to_string()),
+        domain: Attr::Known(domain.to_string()),
+        name: Attr::Known(name.to_string()),
+        column: Attr::Known(
+            columns
+                .iter()
+                .map(|c| ColumnBlock {
+                    name: Attr::Known(c.name.clone()),
+                    ty: c.r#type.clone().into(),
+                    ..ColumnBlock::default()
+                })
+                .collect(),
+        ),
+        // Unset values take the schema's defaults; read fills in what AWS says.
+        schema_contract: Attr::Known(SchemaContract {
+            registry: Attr::Known(registry),
+            data_format: params.get(P_DATA_FORMAT).cloned().into(),
+            ..SchemaContract::default()
+        }),
+        database_name: Attr::Known(database.clone()),
+        table_arn: Attr::Known(format!(
+            "arn:aws:glue:{}:{}:table/{database}/{name}",
+            region,
+            table.catalog_id.clone().unwrap_or_default()
+        )),
+        location: Attr::Known(location.clone()),
+        contract_uri: Attr::Known(format!("{location}_metadata/product.json")),
+        owner: match (params.get(P_TEAM), params.get(P_EMAIL)) {
+            // Only an owner set on the product itself: the domain's is the default.
+            (Some(t), Some(e)) if Some((t.clone(), e.clone())) != domain_owner => {
+                Attr::Known(Owner {
+                    team: Attr::Known(t.clone()),
+                    email: Attr::Known(e.clone()),
+                })
+            }
+            _ => Attr::Null,
+        },
+        ..Model::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_glue::types::{Database, Table};
+
+    fn database(params: &[(&str, &str)], location: Option<&str>) -> Database {
+        Database::builder()
+            .name("commerce_products")
+            .catalog_id("444455556666")
+            .set_location_uri(location.map(str::to_string))
+            .set_parameters(Some(
+                params
                     .iter()
-                    .map(|c| ColumnBlock {
-                        name: Attr::Known(c.name.clone()),
-                        ty: c.r#type.clone().into(),
-                        ..ColumnBlock::default()
-                    })
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
-            ),
-            // Unset values take the schema's defaults; read fills in what AWS says.
-            schema_contract: Attr::Known(SchemaContract {
-                registry: Attr::Known(registry),
-                data_format: params.get(P_DATA_FORMAT).cloned().into(),
-                ..SchemaContract::default()
-            }),
-            database_name: Attr::Known(database.clone()),
-            table_arn: Attr::Known(format!(
-                "arn:aws:glue:{}:{}:table/{database}/{name}",
-                client.region(),
-                table.catalog_id.clone().unwrap_or_default()
-            )),
-            location: Attr::Known(location.clone()),
-            contract_uri: Attr::Known(format!("{location}_metadata/product.json")),
-            owner: match (params.get(P_TEAM), params.get(P_EMAIL)) {
-                // Only an owner set on the product itself: the domain's is the default.
-                (Some(t), Some(e)) if Some((t.clone(), e.clone())) != domain_owner => {
-                    Attr::Known(Owner {
-                        team: Attr::Known(t.clone()),
-                        email: Attr::Known(e.clone()),
-                    })
-                }
-                _ => Attr::Null,
-            },
-            ..Model::default()
-        })
+            ))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn home_comes_from_the_domains_parameters_else_its_location() {
+        let db = database(
+            &[
+                (crate::rules::param::BUCKET, "mesh-commerce"),
+                (P_TEAM, "commerce"),
+                (P_EMAIL, "c@example.com"),
+            ],
+            Some("s3://elsewhere/"),
+        );
+        let home = home_of("commerce_products", db, "eu-west-1").unwrap();
+        assert_eq!(home.bucket, "mesh-commerce", "the parameter wins");
+        assert_eq!(home.catalog_id, "444455556666");
+        assert_eq!(home.owner, ("commerce".into(), "c@example.com".into()));
+
+        let by_location = database(&[], Some("s3://mesh-commerce/"));
+        assert_eq!(
+            home_of("commerce_products", by_location, "eu-west-1")
+                .unwrap()
+                .bucket,
+            "mesh-commerce"
+        );
+        let neither = database(&[], None);
+        let err = home_of("commerce_products", neither, "eu-west-1").unwrap_err();
+        assert!(err.to_string().contains("names no bucket"), "{err}");
+    }
+
+    fn table(params: &[(&str, &str)]) -> Table {
+        Table::builder()
+            .name("orders")
+            .catalog_id("444455556666")
+            .set_parameters(Some(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ))
+            .storage_descriptor(
+                aws_sdk_glue::types::StorageDescriptor::builder()
+                    .location("s3://mesh-commerce/products/orders/")
+                    .columns(
+                        aws_sdk_glue::types::Column::builder()
+                            .name("order_id")
+                            .r#type("bigint")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn import_identity_names_what_read_needs_and_only_an_owner_of_the_products_own() {
+        let id = ProductId::parse("commerce/orders").unwrap();
+        let t = table(&[
+            (P_REGISTRY, "contracts"),
+            (P_TEAM, "commerce"),
+            (P_EMAIL, "c@example.com"),
+        ]);
+        let domain_owner = Some(("commerce".to_string(), "c@example.com".to_string()));
+        let m = identity(&id, &t, domain_owner, "eu-west-1").unwrap();
+        assert_eq!(m.id, Attr::Known("commerce/orders".into()));
+        assert_eq!(
+            m.table_arn,
+            Attr::Known(
+                "arn:aws:glue:eu-west-1:444455556666:table/commerce_products/orders".into()
+            )
+        );
+        assert_eq!(
+            m.contract_uri,
+            Attr::Known("s3://mesh-commerce/products/orders/_metadata/product.json".into())
+        );
+        assert_eq!(
+            m.owner,
+            Attr::Null,
+            "the domain's owner is the default, not shown"
+        );
+        let columns = m.column.known().unwrap();
+        assert_eq!(columns[0].name, Attr::Known("order_id".into()));
+
+        let other_owner = Some(("platform".to_string(), "p@example.com".to_string()));
+        let m = identity(&id, &t, other_owner, "eu-west-1").unwrap();
+        assert!(m.owner.is_known(), "an owner of the product's own is shown");
+
+        let not_ours = table(&[]);
+        let err = identity(&id, &not_ours, None, "eu-west-1").unwrap_err();
+        assert!(err.to_string().contains("Not a data product"), "{err}");
     }
 }

@@ -339,31 +339,7 @@ impl Resource for DataProduct {
         .await
         .map_err(keep)?;
         // Columns: one call per distinct (before, after) tag change.
-        let prior_tags: BTreeMap<String, BTreeMap<String, String>> = prior
-            .column
-            .known()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| {
-                Some((
-                    c.name.known()?.clone(),
-                    c.lf_tags.known().cloned().unwrap_or_default(),
-                ))
-            })
-            .collect();
-        let mut groups: BTreeMap<
-            (BTreeMap<String, String>, BTreeMap<String, String>),
-            Vec<String>,
-        > = BTreeMap::new();
-        for (c, tags) in after.columns.iter().zip(&after.column_tags) {
-            let was = prior_tags.get(&c.name).cloned().unwrap_or_default();
-            if &was != tags {
-                groups
-                    .entry((was, tags.clone()))
-                    .or_default()
-                    .push(c.name.clone());
-            }
-        }
+        let groups = apply::column_tag_changes(&prior, &after);
         for ((was, now), names) in groups {
             let res = columns_resource(
                 &home.catalog_id,

@@ -134,3 +134,21 @@ impl DataProduct {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_travels_in_private_state_and_nothing_is_stored_when_there_is_none() {
+        let mut private = Private::default();
+        private.store(&Drift {
+            contract: true,
+            ..Drift::default()
+        });
+        let back: Drift = private.load();
+        assert!(back.contract && !back.schema && !back.unverified_tags);
+        private.store(&Drift::default());
+        assert!(private.to_bytes().is_empty());
+    }
+}

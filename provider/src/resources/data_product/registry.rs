@@ -262,3 +262,40 @@ impl DataProduct {
             .map_err(|e| aws_diag(Action::Delete, format!("schema {}", spec.schema_name()), &e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_named_after_domain_and_product_in_the_declared_registry() {
+        let spec = Spec::from(&Model {
+            domain: Attr::Known("commerce".into()),
+            name: Attr::Known("orders".into()),
+            description: Attr::Known("Orders".into()),
+            format: Attr::Known("parquet".into()),
+            column: Attr::Known(vec![ColumnBlock {
+                name: Attr::Known("order_id".into()),
+                ty: Attr::Known("bigint".into()),
+                nullable: Attr::Known(false),
+                ..ColumnBlock::default()
+            }]),
+            partition_key: Attr::Known(vec![]),
+            schema_contract: Attr::Known(SchemaContract {
+                registry: Attr::Known("contracts".into()),
+                compatibility: Attr::Known("BACKWARD".into()),
+                data_format: Attr::Known("AVRO".into()),
+            }),
+            quality_rules: Attr::Known(vec![]),
+            sla: Attr::Known(Sla {
+                freshness_minutes: Attr::Known(60),
+            }),
+            force_destroy: Attr::Known(false),
+            ..Model::default()
+        })
+        .unwrap();
+        let id = DataProduct::schema_id(&spec);
+        assert_eq!(id.registry_name(), Some("contracts"));
+        assert_eq!(id.schema_name(), Some("commerce.orders"));
+    }
+}

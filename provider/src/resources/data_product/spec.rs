@@ -3,19 +3,13 @@
 
 use super::*;
 
-// Table parameters where the product keeps what read and import need.
-pub(super) const P_DOMAIN: &str = "mesh:domain";
-pub(super) const P_TEAM: &str = "mesh:owner_team";
-pub(super) const P_EMAIL: &str = "mesh:owner_email";
-pub(super) const P_FRESHNESS: &str = "mesh:freshness_minutes";
-pub(super) const P_REGISTRY: &str = "mesh:schema_registry";
-pub(super) const P_SCHEMA_ARN: &str = "mesh:schema_arn";
-pub(super) const P_SCHEMA_VERSION: &str = "mesh:schema_version";
-pub(super) const P_DATA_FORMAT: &str = "mesh:schema_data_format";
-pub(super) const P_CONTRACT: &str = "mesh:contract_uri";
-pub(super) const P_RULES: &str = "mesh:quality_rules";
-// Column parameter: Glue has no nullability of its own.
-pub(super) const C_NULLABLE: &str = "mesh:nullable";
+// Table parameters where the product keeps what read and import need (one home: rules::param).
+pub(super) use crate::rules::param::{
+    CONTRACT as P_CONTRACT, DATA_FORMAT as P_DATA_FORMAT, DOMAIN as P_DOMAIN,
+    FRESHNESS as P_FRESHNESS, NULLABLE as C_NULLABLE, OWNER_EMAIL as P_EMAIL, OWNER_TEAM as P_TEAM,
+    REGISTRY as P_REGISTRY, RULES as P_RULES, SCHEMA_ARN as P_SCHEMA_ARN,
+    SCHEMA_VERSION as P_SCHEMA_VERSION,
+};
 
 /// A model's content, parsed once and known: what every operation works from.
 #[derive(Debug, Clone, PartialEq)]

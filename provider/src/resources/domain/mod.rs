@@ -28,12 +28,10 @@ use find::*;
 use spec::*;
 
 // Database parameters where the domain keeps what import needs to find again.
-const P_DOMAIN: &str = "mesh:domain";
-const P_TEAM: &str = "mesh:owner_team";
-const P_EMAIL: &str = "mesh:owner_email";
-const P_BUCKET: &str = "mesh:bucket";
-const P_BUCKET_CREATED: &str = "mesh:bucket_created";
-const P_ROLE: &str = "mesh:registration_role_arn";
+use crate::rules::param::{
+    BUCKET as P_BUCKET, BUCKET_CREATED as P_BUCKET_CREATED, DOMAIN as P_DOMAIN,
+    OWNER_EMAIL as P_EMAIL, OWNER_TEAM as P_TEAM, REGISTRATION_ROLE as P_ROLE,
+};
 
 /// The resource.
 #[derive(Debug, Default)]

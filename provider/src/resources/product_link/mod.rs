@@ -29,7 +29,7 @@ use spec::*;
 
 /// Database parameter marking a links database that a `mesh_product_link` created: only such a
 /// database is ever deleted, and only once it is empty.
-pub const P_CREATED_BY: &str = "mesh:created_by";
+pub use crate::rules::param::CREATED_BY as P_CREATED_BY;
 /// The value of [`P_CREATED_BY`].
 pub const CREATED_BY: &str = "mesh_product_link";
 
