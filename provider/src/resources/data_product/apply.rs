@@ -165,15 +165,21 @@ impl DataProduct {
     }
 }
 
+/// LF-tags: key to value.
+type Tags = BTreeMap<String, String>;
+
 /// Tags on columns, by column.
-type ColumnTags = BTreeMap<String, BTreeMap<String, String>>;
+type ColumnTags = BTreeMap<String, Tags>;
+
+/// Columns grouped by the same tag change: (tags before, tags after) to column names.
+pub(super) type TagChanges = BTreeMap<(Tags, Tags), Vec<String>>;
 
 /// The column tag changes from the `prior` state to `after`: each distinct (before, after) pair
 /// of tag sets with the columns that make it, so each pair is one call (pure).
 pub(super) fn column_tag_changes(
     prior: &Model,
     after: &Spec,
-) -> BTreeMap<(BTreeMap<String, String>, BTreeMap<String, String>), Vec<String>> {
+) -> TagChanges {
     let prior_tags: ColumnTags = prior
         .column
         .known()
@@ -186,7 +192,7 @@ pub(super) fn column_tag_changes(
             ))
         })
         .collect();
-    let mut groups: BTreeMap<_, Vec<String>> = BTreeMap::new();
+    let mut groups = TagChanges::new();
     for (c, tags) in after.columns.iter().zip(&after.column_tags) {
         let was = prior_tags.get(&c.name).cloned().unwrap_or_default();
         if &was != tags {
