@@ -66,6 +66,10 @@ pub struct ProductOpts {
     pub extra_columns: Vec<String>,
     /// `force_destroy`.
     pub force_destroy: bool,
+    /// `sla.freshness_minutes`.
+    pub freshness_minutes: i64,
+    /// More lines inside the `sla` block (raw HCL).
+    pub sla_extra: String,
 }
 
 impl Default for ProductOpts {
@@ -75,6 +79,8 @@ impl Default for ProductOpts {
             drop_columns: Vec::new(),
             extra_columns: Vec::new(),
             force_destroy: false,
+            freshness_minutes: 60,
+            sla_extra: String::new(),
         }
     }
 }
@@ -239,14 +245,16 @@ impl Mesh {
   }}
   quality_rules = [{rules}]
   sla {{
-    freshness_minutes = 60
-  }}
+    freshness_minutes = {freshness}
+{sla_extra}  }}
   force_destroy = {force_destroy}
 }}
 "#,
             registry = self.registry,
             rules = rules.join(", "),
             force_destroy = opts.force_destroy,
+            freshness = opts.freshness_minutes,
+            sla_extra = opts.sla_extra,
         )
     }
 

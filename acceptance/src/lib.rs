@@ -587,6 +587,29 @@ impl Emulator {
         aws_sdk_lakeformation::Client::new(&self.sdk_config())
     }
 
+    /// A CloudWatch client for checking AWS state.
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config())
+    }
+
+    /// The metric alarms among `names` that exist, by name.
+    pub async fn alarms(
+        &self,
+        names: &[String],
+    ) -> std::collections::BTreeMap<String, aws_sdk_cloudwatch::types::MetricAlarm> {
+        let out = self
+            .cloudwatch()
+            .describe_alarms()
+            .set_alarm_names(Some(names.to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("cloudwatch:DescribeAlarms failed: {e:?}"));
+        out.metric_alarms()
+            .iter()
+            .map(|a| (a.alarm_name().unwrap_or_default().to_string(), a.clone()))
+            .collect()
+    }
+
     /// An STS client.
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.sdk_config())

@@ -24,6 +24,7 @@ terraform_tests!(
     product_import,
     product_call_budgets,
     sync product_validate_refuses_bad_input,
+    product_sla_alarms_follow_the_sla,
 );
 
 const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
@@ -694,7 +695,9 @@ async fn product_call_budgets(tf: &'static Terraform) {
     let create = resource_calls(&proxy.calls());
     let create_report = proxy.report();
     let distinct_column_tag_sets = 1;
-    let create_budget = 8 + distinct_column_tag_sets;
+    // One PutMetricAlarm per alarm the SLA declares (the standard product: freshness only).
+    let alarms = 1;
+    let create_budget = 8 + distinct_column_tag_sets + alarms;
     let product_create = create.len().saturating_sub(baseline.len());
     let mut over_budget = Vec::new();
     if product_create > create_budget {
@@ -713,9 +716,11 @@ async fn product_call_budgets(tf: &'static Terraform) {
     let refresh = resource_calls(&proxy.calls());
     let refresh_report = proxy.report();
     let product_refresh = refresh.len().saturating_sub(baseline.len());
-    if product_refresh > 5 {
+    // GetTable, then concurrently: table and column LF-tags, the schema, the contract document
+    // and the alarms (one DescribeAlarms for both names).
+    if product_refresh > 6 {
         over_budget.push(format!(
-            "a no-change plan took {product_refresh} AWS calls for the product (budget 5): {} \
+            "a no-change plan took {product_refresh} AWS calls for the product (budget 6): {} \
              minus {} for the rest\nplan calls:\n{refresh_report}",
             refresh.len(),
             baseline.len()
@@ -725,8 +730,10 @@ async fn product_call_budgets(tf: &'static Terraform) {
     for (what, calls, op) in [
         ("create", &create, "glue:CreateTable"),
         ("create", &create, "s3:PutObject"),
+        ("create", &create, "monitoring:PutMetricAlarm"),
         ("refresh", &refresh, "glue:GetTable"),
         ("refresh", &refresh, "s3:GetObject"),
+        ("refresh", &refresh, "monitoring:DescribeAlarms"),
     ] {
         assert!(
             calls.iter().any(|c| c == op),
@@ -741,7 +748,7 @@ async fn product_call_budgets(tf: &'static Terraform) {
     );
     eprintln!(
         "[budget] product create: {product_create} calls (budget {create_budget}); \
-         product refresh: {product_refresh} calls (budget 5)"
+         product refresh: {product_refresh} calls (budget 6)"
     );
 }
 
@@ -831,5 +838,142 @@ fn product_validate_refuses_bad_input(tf: &'static Terraform) {
         &hcl,
         "compatibility",
         &[line_of(&hcl, "\"BACKWARDS\"")],
+    );
+}
+
+/// The SLA is watched: the product owns a freshness alarm (silence alarms) and, with a minimum
+/// score, a quality alarm; SLA changes update them in place; alarms deleted or reshaped outside
+/// Terraform are drift that apply repairs; destroy leaves none.
+async fn product_sla_alarms_follow_the_sla(tf: &'static Terraform) {
+    let emulator = Emulator::shared();
+    let mesh = Mesh::new();
+    let topic = "arn:aws:sns:eu-west-1:123456789012:mesh-sla";
+    let watched = ProductOpts {
+        sla_extra: format!("    min_quality_score = 0.9\n    alarm_actions     = [\"{topic}\"]\n"),
+        ..ProductOpts::default()
+    };
+    let ws = applied(tf, emulator, &mesh, &watched).await;
+    let freshness = format!("{}-{PRODUCT}-freshness", mesh.domain);
+    let quality = format!("{}-{PRODUCT}-quality", mesh.domain);
+    let names = vec![freshness.clone(), quality.clone()];
+    let alarms = emulator.alarms(&names).await;
+    assert_eq!(alarms.len(), 2, "{alarms:#?}");
+    let f = &alarms[&freshness];
+    assert_eq!(f.namespace(), Some("DataMesh"));
+    assert_eq!(f.metric_name(), Some("freshness_minutes"));
+    let mut dims: Vec<(String, String)> = f
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().into(),
+                d.value().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    dims.sort();
+    assert_eq!(
+        dims,
+        vec![
+            ("Domain".to_string(), mesh.domain.clone()),
+            ("Product".to_string(), PRODUCT.to_string())
+        ]
+    );
+    assert_eq!(f.threshold(), Some(60.0));
+    assert_eq!(
+        f.comparison_operator().map(|c| c.as_str()),
+        Some("GreaterThanThreshold")
+    );
+    assert_eq!(
+        f.treat_missing_data(),
+        Some("breaching"),
+        "a dead pipeline alarms"
+    );
+    assert_eq!(f.alarm_actions(), [topic.to_string()]);
+    let q = &alarms[&quality];
+    assert_eq!(q.metric_name(), Some("quality_score"));
+    assert_eq!(q.threshold(), Some(0.9));
+    assert_eq!(
+        q.comparison_operator().map(|c| c.as_str()),
+        Some("LessThanThreshold")
+    );
+    let state = product_state(&ws);
+    assert_eq!(state["alarm_names"], serde_json::json!(names), "{state:#}");
+    let (_, doc) = contract(emulator, &mesh).await;
+    let mut texts = Vec::new();
+    strings(&doc, &mut texts);
+    assert!(
+        texts.contains(&freshness),
+        "the contract names the alarms: {doc:#}"
+    );
+
+    // A looser SLA without a quality bound: updated in place, the quality alarm goes.
+    let looser = ProductOpts {
+        freshness_minutes: 120,
+        sla_extra: format!("    alarm_actions = [\"{topic}\"]\n"),
+        ..ProductOpts::default()
+    };
+    ws.write_main(&mesh.product_config(&looser));
+    assert_eq!(ws.resource_change_actions(PRODUCT_ADDRESS), ["update"]);
+    ws.apply();
+    let alarms = emulator.alarms(&names).await;
+    assert_eq!(alarms.keys().collect::<Vec<_>>(), [&freshness]);
+    assert_eq!(alarms[&freshness].threshold(), Some(120.0));
+    ws.assert_plan_empty();
+
+    // Deleted outside Terraform: drift, put back.
+    emulator
+        .cloudwatch()
+        .delete_alarms()
+        .alarm_names(&freshness)
+        .send()
+        .await
+        .expect("DeleteAlarms out of band");
+    assert_eq!(ws.resource_change_actions(PRODUCT_ADDRESS), ["update"]);
+    ws.apply();
+    assert!(emulator.alarms(&names).await.contains_key(&freshness));
+    ws.assert_plan_empty();
+
+    // Reshaped outside Terraform (silence no longer alarms): drift, put back.
+    emulator
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name(&freshness)
+        .namespace("DataMesh")
+        .metric_name("freshness_minutes")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("Domain")
+                .value(&mesh.domain)
+                .build(),
+        )
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("Product")
+                .value(PRODUCT)
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Maximum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(120.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .treat_missing_data("notBreaching")
+        .alarm_actions(topic)
+        .send()
+        .await
+        .expect("PutMetricAlarm out of band");
+    assert_eq!(ws.resource_change_actions(PRODUCT_ADDRESS), ["update"]);
+    ws.apply();
+    assert_eq!(
+        emulator.alarms(&names).await[&freshness].treat_missing_data(),
+        Some("breaching")
+    );
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    assert!(
+        emulator.alarms(&names).await.is_empty(),
+        "destroy leaves no alarm"
     );
 }

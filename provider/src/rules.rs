@@ -52,6 +52,54 @@ pub mod param {
     pub const NULLABLE: &str = "mesh:nullable";
 }
 
+/// The mesh's metric convention, stated once: every domain publishes its products' metrics
+/// under one namespace with the same dimensions, so one dashboard and one alarm shape serve the
+/// whole mesh. Producers write `<location>_metadata/last_updated.json`
+/// (`{"last_updated": RFC 3339, "records_processed": integer, "quality_score": number}`, only
+/// the first required); the freshness probe turns it into these metrics.
+pub mod metrics {
+    /// The CloudWatch namespace.
+    pub const NAMESPACE: &str = "DataMesh";
+    /// The dimension naming the domain.
+    pub const DOMAIN: &str = "Domain";
+    /// The dimension naming the product.
+    pub const PRODUCT: &str = "Product";
+    /// Minutes since the product's data was last updated.
+    pub const FRESHNESS: &str = "freshness_minutes";
+    /// Records the last update processed.
+    pub const RECORDS: &str = "records_processed";
+    /// The last update's quality score, 0 to 1.
+    pub const QUALITY: &str = "quality_score";
+    /// Where, under a product's location, its producer writes the last update.
+    pub const LAST_UPDATED: &str = "_metadata/last_updated.json";
+
+    /// The freshness alarm of a product.
+    pub fn freshness_alarm(domain: &str, product: &str) -> String {
+        format!("{domain}-{product}-freshness")
+    }
+
+    /// The quality alarm of a product.
+    pub fn quality_alarm(domain: &str, product: &str) -> String {
+        format!("{domain}-{product}-quality")
+    }
+}
+
+/// What is wrong with an SNS topic ARN (an alarm action), if anything.
+pub fn check_sns_topic_arn(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = matches!(
+        parts.as_slice(),
+        ["arn", partition, "sns", region, account, topic]
+            if !partition.is_empty()
+                && check_region(region).is_none()
+                && is_account_id(account)
+                && !topic.is_empty()
+                && topic.len() <= 256
+                && topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    );
+    (!ok).then(|| format!("{s:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)."))
+}
+
 /// The largest `sla.freshness_minutes` a product may promise: one year.
 pub const MAX_FRESHNESS_MINUTES: i64 = 525_600;
 
@@ -185,6 +233,36 @@ pub fn check_glue_name(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use super::*;
+
+    #[test]
+    fn alarm_names_and_topic_arns() {
+        assert_eq!(
+            metrics::freshness_alarm("commerce", "orders"),
+            "commerce-orders-freshness"
+        );
+        assert_eq!(
+            metrics::quality_alarm("commerce", "orders"),
+            "commerce-orders-quality"
+        );
+        assert!(check_sns_topic_arn("arn:aws:sns:eu-west-1:111122223333:mesh-alarms").is_none());
+        assert!(
+            check_sns_topic_arn("arn:aws-us-gov:sns:us-gov-west-1:111122223333:t.fifo").is_none()
+        );
+        for bad in [
+            "arn:aws:sqs:eu-west-1:111122223333:q",
+            "arn:aws:sns:eu-west-1:1111:t",
+            "arn:aws:sns:nowhere:111122223333:t",
+            "arn:aws:sns:eu-west-1:111122223333:",
+            "arn:aws:sns:eu-west-1:111122223333:bad/topic",
+        ] {
+            assert!(check_sns_topic_arn(bad).is_some(), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

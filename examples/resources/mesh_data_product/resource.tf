@@ -47,7 +47,11 @@ resource "mesh_data_product" "orders" {
     "ColumnValues \"currency\" in [\"EUR\", \"USD\"]",
   ]
 
+  # Watched: alarms commerce-orders-freshness (older than an hour, or no datapoint at all)
+  # and commerce-orders-quality (score below 0.95) on the DataMesh metrics.
   sla {
     freshness_minutes = 60
+    min_quality_score = 0.95
+    alarm_actions     = ["arn:aws:sns:eu-west-1:111122223333:commerce-data-alerts"]
   }
 }

@@ -37,17 +37,20 @@ pub enum Service {
     Sts,
     /// AWS Organizations.
     Organizations,
+    /// Amazon CloudWatch.
+    CloudWatch,
 }
 
 impl Service {
     /// Every service the provider has a client for, in the order of the `endpoints` block (a
     /// service gets its endpoint attribute with its client).
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Glue,
         Service::LakeFormation,
         Service::S3,
         Service::Sts,
         Service::Organizations,
+        Service::CloudWatch,
     ];
 
     /// The name used in the `endpoints` block and in logs.
@@ -58,6 +61,7 @@ impl Service {
             Service::S3 => "s3",
             Service::Sts => "sts",
             Service::Organizations => "organizations",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 }
@@ -117,6 +121,7 @@ pub struct Clients {
     glue: aws_sdk_glue::Client,
     s3: aws_sdk_s3::Client,
     organizations: aws_sdk_organizations::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     tag_catalog_id: Option<String>,
     sts: aws_sdk_sts::Client,
 }
@@ -220,6 +225,11 @@ impl Clients {
                 conf.set_endpoint_url(endpoint(settings, Service::Organizations));
                 aws_sdk_organizations::Client::from_conf(conf.build())
             },
+            cloudwatch: {
+                let mut conf = aws_sdk_cloudwatch::config::Builder::from(&sdk);
+                conf.set_endpoint_url(endpoint(settings, Service::CloudWatch));
+                aws_sdk_cloudwatch::Client::from_conf(conf.build())
+            },
             tag_catalog_id: settings.tag_catalog_id.clone(),
             sts: {
                 let mut conf = aws_sdk_sts::config::Builder::from(&sdk);
@@ -252,6 +262,11 @@ impl Clients {
     /// The Organizations client. Call it through [`Clients::call`].
     pub fn organizations(&self) -> &aws_sdk_organizations::Client {
         &self.organizations
+    }
+
+    /// The CloudWatch client. Call it through [`Clients::call`].
+    pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
+        &self.cloudwatch
     }
 
     /// The catalog holding the LF-tag ontology, when the provider names one (`tag_catalog_id`);

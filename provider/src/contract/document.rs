@@ -51,6 +51,10 @@ pub struct Contract {
     pub quality_rules: Vec<String>,
     /// Freshness SLA in minutes.
     pub freshness_minutes: Option<i64>,
+    /// The lowest acceptable quality score (0 to 1), when the SLA states one.
+    pub min_quality_score: Option<f64>,
+    /// The CloudWatch alarms watching the SLA.
+    pub alarms: Vec<String>,
 }
 
 impl Contract {
@@ -116,14 +120,18 @@ impl Contract {
         }
         doc.push(("schema", Json::Array(vec![self.schema_object()])));
         if let Some(minutes) = self.freshness_minutes {
-            doc.push((
-                "slaProperties",
-                Json::Array(vec![Json::obj(vec![
-                    ("property", Json::str("freshness")),
-                    ("value", Json::int(minutes)),
-                    ("unit", Json::str("m")),
-                ])]),
-            ));
+            let mut sla = vec![Json::obj(vec![
+                ("property", Json::str("freshness")),
+                ("value", Json::int(minutes)),
+                ("unit", Json::str("m")),
+            ])];
+            if let Some(score) = self.min_quality_score {
+                sla.push(Json::obj(vec![
+                    ("property", Json::str("qualityScore")),
+                    ("value", Json::Number(format!("{score}"))),
+                ]));
+            }
+            doc.push(("slaProperties", Json::Array(sla)));
         }
         if !self.table_tags.is_empty() {
             doc.push(("tags", tags(&self.table_tags)));
@@ -145,6 +153,12 @@ impl Contract {
         prop("dataFormat", Json::str(self.data_format.clone()));
         prop("location", Json::str(self.location.clone()));
         prop("format", Json::str(self.format.clone()));
+        if !self.alarms.is_empty() {
+            prop(
+                "slaAlarms",
+                Json::Array(self.alarms.iter().map(|a| Json::str(a.clone())).collect()),
+            );
+        }
         doc.push(("customProperties", Json::Array(custom)));
         Json::obj(doc)
     }
@@ -322,6 +336,8 @@ mod tests {
             schema_version: Some(3),
             quality_rules: vec!["IsComplete \"order_id\"".into(), "RowCount > 0".into()],
             freshness_minutes: Some(60),
+            min_quality_score: None,
+            alarms: Vec::new(),
         }
     }
 
@@ -485,6 +501,8 @@ mod tests {
             schema_version: None,
             quality_rules: vec![],
             freshness_minutes: None,
+            min_quality_score: None,
+            alarms: Vec::new(),
             ..contract()
         };
         let text = String::from_utf8(c.to_json()).unwrap_or_default();

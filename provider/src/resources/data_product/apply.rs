@@ -93,8 +93,16 @@ impl DataProduct {
     ) -> Diagnostics {
         let mut diags = Diagnostics::new();
         if table {
-            if let Err(d) = self.delete_table(client, spec).await {
-                diags.extend(d);
+            // The alarms go up beside the tags and the contract, once the table exists.
+            let alarms: Vec<String> = super::alarms::names(&spec.id()).into();
+            let (t, a) = futures::join!(
+                self.delete_table(client, spec),
+                self.delete_alarms(client, &alarms)
+            );
+            for r in [t, a] {
+                if let Err(d) = r {
+                    diags.extend(d);
+                }
             }
         }
         if schema {
@@ -176,10 +184,7 @@ pub(super) type TagChanges = BTreeMap<(Tags, Tags), Vec<String>>;
 
 /// The column tag changes from the `prior` state to `after`: each distinct (before, after) pair
 /// of tag sets with the columns that make it, so each pair is one call (pure).
-pub(super) fn column_tag_changes(
-    prior: &Model,
-    after: &Spec,
-) -> TagChanges {
+pub(super) fn column_tag_changes(prior: &Model, after: &Spec) -> TagChanges {
     let prior_tags: ColumnTags = prior
         .column
         .known()
@@ -206,7 +211,7 @@ pub(super) fn column_tag_changes(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn column(name: &str, tags: &[(&str, &str)]) -> ColumnBlock {
@@ -223,7 +228,7 @@ mod tests {
         }
     }
 
-    fn model(columns: Vec<ColumnBlock>) -> Model {
+    pub(crate) fn model(columns: Vec<ColumnBlock>) -> Model {
         Model {
             domain: Attr::Known("commerce".into()),
             name: Attr::Known("orders".into()),
@@ -239,6 +244,7 @@ mod tests {
             quality_rules: Attr::Known(vec![]),
             sla: Attr::Known(Sla {
                 freshness_minutes: Attr::Known(60),
+                ..Sla::default()
             }),
             force_destroy: Attr::Known(false),
             ..Model::default()

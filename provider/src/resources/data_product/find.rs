@@ -18,6 +18,8 @@ pub struct Found {
     pub(super) schema: Option<FoundSchema>,
     /// The contract document's bytes; `None` when it is gone.
     pub(super) document: Option<Vec<u8>>,
+    /// The SLA alarms that exist, freshness first.
+    pub(super) alarms: Vec<AlarmSpec>,
 }
 
 /// What the registry says of the product's schema.
@@ -189,8 +191,13 @@ impl DataProduct {
                     }),
             }
         };
-        let (table_tags, column_tags, schema, document) =
-            futures::join!(table_tags, column_tags, schema, document);
+        let (table_tags, column_tags, schema, document, alarms) = futures::join!(
+            table_tags,
+            column_tags,
+            schema,
+            document,
+            self.find_alarms(client, id)
+        );
         let table_tags = table_tags
             .map_err(|e| aws_diag(Action::Read, format!("LF-tags of {what}"), &e))?
             .lf_tags_on_table
@@ -201,6 +208,7 @@ impl DataProduct {
             column_tags: column_tags?,
             schema: schema?,
             document: document?,
+            alarms: alarms?,
         }))
     }
 

@@ -98,11 +98,10 @@ pub(super) fn flatten(found: &Found, prior: &Model) -> Model {
         });
     }
     model.sla = match params.get(P_FRESHNESS).and_then(|f| f.parse::<i64>().ok()) {
-        Some(f) => Attr::Known(Sla {
-            freshness_minutes: Attr::Known(f),
-        }),
+        Some(f) => Attr::Known(sla(f, &found.alarms, prior)),
         None => Attr::Null,
     };
+    model.alarm_names = Attr::Known(found.alarms.iter().map(|a| a.name.clone()).collect());
     let rules: Vec<String> = params
         .get(P_RULES)
         .and_then(|r| serde_json::from_str(r).ok())
@@ -131,6 +130,36 @@ fn spelled(prior: Option<&str>, stored: &str) -> String {
     match prior {
         Some(p) if canonical(p).is_some() && canonical(p) == canonical(stored) => p.to_string(),
         _ => stored.to_string(),
+    }
+}
+
+/// The SLA as AWS holds it: the freshness bound from the table, the quality threshold and the
+/// actions from the alarms (so an alarm changed outside Terraform shows as drift of `sla`).
+fn sla(freshness: i64, alarms: &[AlarmSpec], prior: &Model) -> Sla {
+    let metric = |m: &str| alarms.iter().find(|a| a.metric == m);
+    let prior_sla = prior.sla.known().cloned().unwrap_or_default();
+    // Actions: an empty set the configuration left unset stays unset.
+    let actions = |found: Option<&BTreeSet<String>>, prior: &Attr<BTreeSet<String>>| match found {
+        Some(set) if set.is_empty() && !prior.is_known() => Attr::Null,
+        Some(set) => Attr::Known(set.clone()),
+        // No freshness alarm: alarm_names shows it missing; keep what was declared.
+        None => prior.clone(),
+    };
+    let freshness_alarm = metric(crate::rules::metrics::FRESHNESS);
+    Sla {
+        freshness_minutes: Attr::Known(freshness),
+        min_quality_score: match metric(crate::rules::metrics::QUALITY) {
+            Some(q) => Attr::Known(q.threshold),
+            None => Attr::Null,
+        },
+        alarm_actions: actions(
+            freshness_alarm.map(|a| &a.alarm_actions),
+            &prior_sla.alarm_actions,
+        ),
+        ok_actions: actions(
+            freshness_alarm.map(|a| &a.ok_actions),
+            &prior_sla.ok_actions,
+        ),
     }
 }
 
@@ -187,6 +216,7 @@ mod tests {
                 data_format: Some("AVRO".into()),
             }),
             document: None,
+            alarms: vec![],
         }
     }
 
@@ -271,5 +301,47 @@ mod tests {
         };
         let m = flatten(&f, &p);
         assert_eq!(m.schema_version_number, Attr::Known(2));
+    }
+
+    #[test]
+    fn the_sla_reads_its_quality_threshold_and_actions_from_the_alarms() {
+        let mut f = found();
+        f.table.parameters = Some(
+            f.table
+                .parameters
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .chain([(P_FRESHNESS.to_string(), "60".to_string())])
+                .collect(),
+        );
+        let id = ProductId::parse("commerce/orders").unwrap();
+        let watch = Watch {
+            min_quality: Some(0.8),
+            alarm_actions: ["arn:aws:sns:eu-west-1:111122223333:mesh".to_string()].into(),
+            ok_actions: BTreeSet::new(),
+        };
+        f.alarms = alarms::expected_for(&id, Some(60), &watch);
+        let m = flatten(&f, &prior());
+        let sla = m.sla.known().unwrap();
+        assert_eq!(sla.freshness_minutes, Attr::Known(60));
+        assert_eq!(sla.min_quality_score, Attr::Known(0.8));
+        assert_eq!(sla.alarm_actions, Attr::Known(watch.alarm_actions.clone()));
+        assert_eq!(
+            sla.ok_actions,
+            Attr::Null,
+            "an empty set never configured stays unset"
+        );
+        assert_eq!(
+            m.alarm_names,
+            Attr::Known(vec![
+                "commerce-orders-freshness".to_string(),
+                "commerce-orders-quality".to_string()
+            ])
+        );
+        // The quality alarm deleted outside Terraform: the threshold shows as gone (drift).
+        f.alarms.truncate(1);
+        let m = flatten(&f, &prior());
+        assert_eq!(m.sla.known().unwrap().min_quality_score, Attr::Null);
     }
 }

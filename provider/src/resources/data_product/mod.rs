@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
+mod alarms;
 mod apply;
 mod find;
 mod flex;
@@ -42,6 +43,7 @@ mod plan;
 mod registry;
 mod spec;
 
+use alarms::AlarmSpec;
 use model::*;
 pub use model::{ColumnBlock, DataProduct, Model, PartitionKey, SchemaContract, Sla};
 use plan::Drift;
@@ -185,15 +187,16 @@ impl Resource for DataProduct {
                 )
                 .await);
         }
-        let (tagged, contract) = futures::join!(
+        let (tagged, contract, alarms) = futures::join!(
             self.tag_new(client, &spec, &home),
-            self.put_contract(client, &spec, &home, &reg)
+            self.put_contract(client, &spec, &home, &reg),
+            self.sync_alarms(client, &spec, &[])
         );
-        let sha = match (tagged, contract) {
-            (Ok(()), Ok(sha)) => sha,
-            (t, c) => {
+        let sha = match (tagged, contract, alarms) {
+            (Ok(()), Ok(sha), Ok(())) => sha,
+            (t, c, a) => {
                 let mut diags = Diagnostics::new();
-                for d in [t.err(), c.err()].into_iter().flatten() {
+                for d in [t.err(), c.err(), a.err()].into_iter().flatten() {
                     diags.extend(d);
                 }
                 return Err(self
@@ -223,8 +226,13 @@ impl Resource for DataProduct {
             return Ok(None);
         };
         let mut model = flex::flatten(&found, &state);
+        let freshness = model
+            .sla
+            .known()
+            .and_then(|s| s.freshness_minutes.known().copied());
         let mut drift = Drift {
             schema: found.schema.is_none(),
+            alarms: alarms::reshaped(&id, freshness, &found.alarms),
             ..private.load::<Drift>()
         };
         match &found.document {
@@ -359,6 +367,23 @@ impl Resource for DataProduct {
             .await
             .map_err(keep)?;
         }
+        let wanted: Vec<String> = alarms::expected(&after)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        if drift.alarms
+            || before.freshness != after.freshness
+            || before.watch != after.watch
+            || prior.alarm_names.known() != Some(&wanted)
+        {
+            // Both names: an alarm made outside Terraform under a name no longer declared goes.
+            let had: Vec<String> = alarms::names(&after.id()).into();
+            let had = match prior.alarm_names.known() {
+                Some(known) if !drift.alarms => known.clone(),
+                _ => had,
+            };
+            self.sync_alarms(client, &after, &had).await.map_err(keep)?;
+        }
         let sha = self
             .put_contract(client, &after, &home, &reg)
             .await
@@ -383,13 +408,15 @@ impl Resource for DataProduct {
                 None => Ok(()),
             }
         };
-        let (t, s, m) = futures::join!(
+        let alarms = state.alarm_names.known().cloned().unwrap_or_default();
+        let (t, s, m, a) = futures::join!(
             self.delete_table(client, &spec),
             self.delete_schema(client, &spec),
-            metadata
+            metadata,
+            self.delete_alarms(client, &alarms)
         );
         let mut diags = Diagnostics::new();
-        for r in [t, s, m] {
+        for r in [t, s, m, a] {
             if let Err(d) = r {
                 diags.extend(d);
             }

@@ -45,11 +45,17 @@ pub struct SchemaContract {
     pub data_format: Attr<String>,
 }
 
-/// `sla { freshness_minutes }`.
+/// `sla { freshness_minutes, min_quality_score, alarm_actions, ok_actions }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sla {
     /// Largest age of the newest data.
     pub freshness_minutes: Attr<i64>,
+    /// Lowest acceptable quality score (0 to 1); null: no quality alarm.
+    pub min_quality_score: Attr<f64>,
+    /// SNS topics told when an alarm fires.
+    pub alarm_actions: Attr<BTreeSet<String>>,
+    /// SNS topics told when an alarm recovers.
+    pub ok_actions: Attr<BTreeSet<String>>,
 }
 
 /// `mesh_data_product`'s model.
@@ -95,6 +101,8 @@ pub struct Model {
     pub contract_uri: Attr<String>,
     /// SHA-256 of the contract document.
     pub contract_sha256: Attr<String>,
+    /// The CloudWatch alarms watching the SLA.
+    pub alarm_names: Attr<Vec<String>>,
 }
 
 pub(super) fn check_product_name(name: &str) -> Option<String> {
@@ -190,6 +198,7 @@ pub(super) fn schema() -> Schema {
         .attribute(Attribute::number("schema_version_number").computed().describe("The latest registered schema version."))
         .attribute(computed("contract_uri", "The contract document, `<location>_metadata/product.json`."))
         .attribute(Attribute::string("contract_sha256").computed().describe("SHA-256 (hex) of the contract document."))
+        .attribute(Attribute::new("alarm_names", Type::list(Type::String)).computed().describe("The CloudWatch alarms watching the SLA: `<domain>-<name>-freshness`, and `<domain>-<name>-quality` with `sla.min_quality_score`. Empty without an `sla`."))
         .block(NestedBlock::new(
             "owner",
             Nesting::Single,
@@ -242,12 +251,25 @@ pub(super) fn schema() -> Schema {
         .block(NestedBlock::new(
             "sla",
             Nesting::Single,
-            Block::new("Service levels.").attribute(
+            Block::new("Service levels, watched: the product owns a CloudWatch alarm `<domain>-<name>-freshness` on the mesh metric `DataMesh/freshness_minutes` (dimensions `Domain`, `Product`) that fires when the data is older than `freshness_minutes` or when no datapoint arrives (a dead pipeline alarms), and with `min_quality_score` an alarm `<domain>-<name>-quality` on `DataMesh/quality_score`. Those metrics come from the product's `_metadata/last_updated.json` through a scheduled publisher in the domain account (see the guide on watching SLAs); while nothing publishes them, the freshness alarm fires.").attribute(
                 Attribute::number("freshness_minutes").required().describe("Largest acceptable age of the newest data, in minutes.").validate(Validator::new(format!("1 to {}", rules::MAX_FRESHNESS_MINUTES), |v, path, diags| {
                     if !matches!(v, Value::Number(n) if n.as_i64().is_some_and(|n| (1..=rules::MAX_FRESHNESS_MINUTES).contains(&n))) {
                         diags.error_at(path.clone(), "Invalid freshness", format!("`freshness_minutes` must be a whole number of minutes from 1 to {} (one year).", rules::MAX_FRESHNESS_MINUTES));
                     }
                 })),
+            )
+            .attribute(
+                Attribute::number("min_quality_score").optional().describe("Lowest acceptable quality score, from 0 to 1: below it (or with no datapoint) the quality alarm fires. Unset: no quality alarm.").validate(Validator::new("0 to 1", |v, path, diags| {
+                    if !matches!(v, Value::Number(n) if (0.0..=1.0).contains(&n.as_f64())) {
+                        diags.error_at(path.clone(), "Invalid quality score", "`min_quality_score` must be a number from 0 to 1.");
+                    }
+                })),
+            )
+            .attribute(
+                Attribute::new("alarm_actions", Type::set(Type::String)).optional().describe("SNS topic ARNs told when an SLA alarm fires.").validate(Validator::string("SNS topic ARN", "Invalid alarm action", rules::check_sns_topic_arn).each()).validate(Validator::size_between(0, 5)),
+            )
+            .attribute(
+                Attribute::new("ok_actions", Type::set(Type::String)).optional().describe("SNS topic ARNs told when an SLA alarm recovers.").validate(Validator::string("SNS topic ARN", "Invalid OK action", rules::check_sns_topic_arn).each()).validate(Validator::size_between(0, 5)),
             ),
         )),
     )

@@ -15,6 +15,9 @@ pub(super) struct Drift {
     pub(super) schema: bool,
     /// The plan could not confirm every LF-tag against the ontology: apply checks again.
     pub(super) unverified_tags: bool,
+    /// An SLA alarm was changed outside Terraform in a part no attribute shows.
+    #[serde(default)]
+    pub(super) alarms: bool,
 }
 
 impl PrivateState for Drift {
@@ -38,6 +41,17 @@ impl DataProduct {
             // Values known only at apply: the tags are checked then.
             drift.unverified_tags = true;
             return;
+        };
+        // The alarms follow from the configuration: show them in the plan.
+        req.planned.alarm_names = if drift.alarms {
+            Attr::Unknown
+        } else {
+            Attr::Known(
+                alarms::expected(&after)
+                    .into_iter()
+                    .map(|a| a.name)
+                    .collect(),
+            )
         };
         let prior = req.prior.as_ref().and_then(|p| Spec::from(p).ok());
         let tags_changed = prior

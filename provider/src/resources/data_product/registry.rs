@@ -289,6 +289,7 @@ mod tests {
             quality_rules: Attr::Known(vec![]),
             sla: Attr::Known(Sla {
                 freshness_minutes: Attr::Known(60),
+                ..Sla::default()
             }),
             force_destroy: Attr::Known(false),
             ..Model::default()

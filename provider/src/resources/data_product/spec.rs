@@ -28,7 +28,17 @@ pub struct Spec {
     pub(super) data_format: DataFormat,
     pub(super) rules: Vec<String>,
     pub(super) freshness: Option<i64>,
+    pub(super) watch: Watch,
     pub(super) force_destroy: bool,
+}
+
+/// How the SLA is watched, beyond the freshness bound.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Watch {
+    /// The quality alarm's threshold; `None`: no quality alarm.
+    pub(super) min_quality: Option<f64>,
+    pub(super) alarm_actions: BTreeSet<String>,
+    pub(super) ok_actions: BTreeSet<String>,
 }
 
 pub(super) fn parse_type(ty: &str) -> Result<GlueType, Diagnostics> {
@@ -98,6 +108,15 @@ impl Spec {
                 .sla
                 .known()
                 .and_then(|s| s.freshness_minutes.known().copied()),
+            watch: m
+                .sla
+                .known()
+                .map(|s| Watch {
+                    min_quality: s.min_quality_score.known().copied(),
+                    alarm_actions: s.alarm_actions.known().cloned().unwrap_or_default(),
+                    ok_actions: s.ok_actions.known().cloned().unwrap_or_default(),
+                })
+                .unwrap_or_default(),
             force_destroy: *known(&m.force_destroy, "force_destroy")?,
             domain,
         })
@@ -301,6 +320,8 @@ impl DataProduct {
             schema_version: Some(reg.version),
             quality_rules: spec.rules.clone(),
             freshness_minutes: spec.freshness,
+            min_quality_score: spec.freshness.and(spec.watch.min_quality),
+            alarms: alarms::expected(spec).into_iter().map(|a| a.name).collect(),
         }
     }
 
@@ -426,6 +447,7 @@ impl DataProduct {
             schema_version_number: Attr::Known(reg.version),
             contract_uri: Attr::Known(contract_uri(&home.bucket, spec)),
             contract_sha256: Attr::Known(sha),
+            alarm_names: Attr::Known(alarms::expected(spec).into_iter().map(|a| a.name).collect()),
             ..planned.clone()
         }
     }
@@ -482,6 +504,7 @@ mod tests {
             quality_rules: Attr::Known(vec!["IsComplete \"order_id\"".into()]),
             sla: Attr::Known(Sla {
                 freshness_minutes: Attr::Known(60),
+                ..Sla::default()
             }),
             force_destroy: Attr::Known(false),
             ..Model::default()
